@@ -1,0 +1,10 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { requireAdmin } from '../auth.js';
+
+/** Operator routes under `/v1/admin`: companies, their API keys, gateways and contracts. */
+export function adminRoutes(rt: Runtime): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('onRequest', requireAdmin(rt));
+  };
+}

@@ -1,0 +1,46 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ingestRoutes } from '../ingest/ingestRoutes.js';
+import type { Runtime } from '../runtime.js';
+import { packageVersion } from '../util/packageVersion.js';
+import { adminRoutes } from './admin/adminRoutes.js';
+import { errorHandler, notFoundHandler } from './errorHandler.js';
+import { partnerRoutes } from './partner/partnerRoutes.js';
+
+/**
+ * The HTTP API: management (operators, partners), ingest (gateways) and the OpenAPI document,
+ * all validated by the JSON Schemas the routes declare.
+ */
+export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: rt.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 8 * 1024 * 1024,
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, discriminator: true, coerceTypes: 'array' },
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Hearthook', version: packageVersion, description: 'Event notifications from connected HVAC systems to partner webhooks.' },
+      components: {
+        securitySchemes: {
+          partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          adminToken: { type: 'http', scheme: 'bearer' },
+          ingestToken: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  await app.register(adminRoutes(rt), { prefix: '/v1/admin' });
+  await app.register(partnerRoutes(rt), { prefix: '/v1' });
+  await app.register(ingestRoutes(rt), { prefix: '/v1' });
+  return app;
+}

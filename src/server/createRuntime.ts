@@ -1,0 +1,40 @@
+import pino, { type Logger } from 'pino';
+import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
+import type { Config } from '../config/config.js';
+import { loadRules } from '../rules/ruleSet.js';
+import type { Runtime } from '../runtime.js';
+import { openStore } from '../store/openStore.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import { Encrypter } from '../util/secrets.js';
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Opens the store (migrating it), loads secrets and rules: everything a role needs to run. */
+export async function createRuntime(
+  config: Config,
+  options: RuntimeOptions = {},
+): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'hearthook' } });
+  const rules = loadRules(config.rulesFile);
+  const store = await openStore(config.database);
+  try {
+    const secrets = await bootstrapSecrets(store, config);
+    const rt: Runtime = {
+      config,
+      store,
+      clock: options.clock ?? systemClock,
+      log,
+      encrypter: new Encrypter(secrets.masterKey),
+      adminTokenHash: secrets.adminTokenHash,
+      ingestTokenHash: secrets.ingestTokenHash,
+      rules,
+    };
+    return { rt, generated: secrets.generated };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

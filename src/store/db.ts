@@ -1,0 +1,39 @@
+/**
+ * The seam between Hearthook and its database engines: a few async methods, one SQL dialect
+ * (`?` placeholders, integer-millisecond times, 0/1 booleans, JSON as text) and capability
+ * strings for the few clauses that differ. Code above this seam never asks which engine it has.
+ *
+ * @example
+ * const webhook = await db.get<WebhookRow>('SELECT * FROM webhooks WHERE id = ?', [id]);
+ * await db.transaction(async (tx) => { await tx.run('UPDATE ...', [...]); });
+ */
+export interface Db {
+  /** Rows of a query. */
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** The first row of a query, or undefined. */
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined>;
+  /** A statement without rows; returns how many rows it changed. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * Inside, use only the `tx` handed in.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Clauses that differ between engines, spliced into otherwise shared SQL. */
+  readonly dialect: Dialect;
+}
+
+export interface Dialect {
+  /** Appended to a claim's inner SELECT: `FOR UPDATE SKIP LOCKED` where rows can be locked. */
+  readonly lockRowsSkipLocked: string;
+}
+
+/** A database connection that can be closed, and can wake waiting dispatchers. */
+export interface Store extends Db {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Tells dispatchers (in this process, or in others where the engine can) that work is due. */
+  notifyWork(): void;
+  /** Calls `listener` whenever work may be due. */
+  onWork(listener: () => void): () => void;
+  close(): Promise<void>;
+}

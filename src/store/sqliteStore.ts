@@ -1,0 +1,128 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Db, Dialect, Store } from './db.js';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * The embedded engine: one better-sqlite3 connection in WAL mode. Statements are synchronous
+ * underneath, so an async transaction must hold the connection for its whole callback: a small
+ * lock serialises transactions, and plain statements wait while one is open.
+ */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  readonly dialect: Dialect = { lockRowsSkipLocked: '' };
+  private readonly conn: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  private locked = false;
+  private readonly waiters: Array<() => void> = [];
+  private readonly listeners = new Set<() => void>();
+  private readonly direct: Db;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.conn = new Database(file);
+    this.conn.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode is durable against a process crash (the case we promise); only an OS
+    // crash can lose the last commits. FULL costs an fsync per commit.
+    this.conn.pragma('synchronous = NORMAL');
+    this.conn.pragma('busy_timeout = 5000');
+    this.conn.pragma('foreign_keys = ON');
+    const self = this;
+    this.direct = {
+      dialect: this.dialect,
+      all: async (sql, params) => self.prepare(sql).all(...toSqlite(params)) as never,
+      get: async (sql, params) => self.prepare(sql).get(...toSqlite(params)) as never,
+      run: async (sql, params) => self.prepare(sql).run(...toSqlite(params)).changes,
+      transaction: (fn) => fn(self.direct), // nested: already inside the one transaction
+    };
+  }
+
+  /** Runs plain SQL text (several statements), used by migrations. */
+  exec(sql: string): void {
+    this.conn.exec(sql);
+  }
+
+  /** Synchronous forms for migrations, which run before anything else uses the connection. */
+  prepareGet(sql: string, params: unknown[]): unknown {
+    return this.prepare(sql).get(...toSqlite(params));
+  }
+
+  prepareRun(sql: string, params: unknown[]): void {
+    this.prepare(sql).run(...toSqlite(params));
+  }
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    while (this.locked) await this.waitUnlocked();
+    return this.prepare(sql).all(...toSqlite(params)) as T[];
+  }
+
+  async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    while (this.locked) await this.waitUnlocked();
+    return this.prepare(sql).get(...toSqlite(params)) as T | undefined;
+  }
+
+  async run(sql: string, params?: readonly unknown[]): Promise<number> {
+    while (this.locked) await this.waitUnlocked();
+    return this.prepare(sql).run(...toSqlite(params)).changes;
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    while (this.locked) await this.waitUnlocked();
+    this.locked = true;
+    try {
+      this.conn.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.direct);
+        this.conn.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      this.locked = false;
+      this.waiters.shift()?.();
+    }
+  }
+
+  notifyWork(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  onWork(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    while (this.locked) await this.waitUnlocked();
+    this.conn.close();
+  }
+
+  private waitUnlocked(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(() => {
+        resolve();
+        // Everyone waiting for "unlocked" may go; a transaction among them re-checks the lock.
+        if (!this.locked) this.waiters.shift()?.();
+      });
+    });
+  }
+
+  private prepare(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.conn.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/** better-sqlite3 takes no booleans or undefined; the shared dialect uses 0/1 and NULL. */
+function toSqlite(params: readonly unknown[] | undefined): unknown[] {
+  if (!params) return [];
+  return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
