@@ -1,0 +1,231 @@
+import type { Runtime } from '../runtime.js';
+import { packageVersion } from '../util/packageVersion.js';
+import { RENDERERS, type StoredEvent } from '../versions/renderEvent.js';
+import { versionHeader } from '../versions/registry.js';
+import { AddressPolicy } from './addressPolicy.js';
+import { EndpointClient, type PostResult } from './endpointClient.js';
+import { DeliveryTargets, type Target } from './loadDeliveryTargets.js';
+import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
+import { completeDeliveries } from './queue/completeDeliveries.js';
+import { failDelivery } from './queue/failDelivery.js';
+import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
+import { releaseDeliveries } from './queue/releaseDeliveries.js';
+import { nextAttemptAt, parseRetryAfter } from './retryPolicy.js';
+import { signPayload } from './signPayload.js';
+
+interface Outcome {
+  delivery: ClaimedDelivery;
+  result: PostResult;
+  attemptedAt: number;
+  /** No point retrying: the event or webhook is gone. */
+  final?: boolean;
+}
+
+const USER_AGENT = `Hearthook/${packageVersion} (+webhooks)`;
+
+/**
+ * Claims due deliveries in batches, POSTs them concurrently, and records outcomes and attempts
+ * in batches: one claim statement per up to `claimBatchSize` rows and one transaction per group
+ * of outcomes, so the database is not touched per delivery (DESIGN.md, "Where the time goes").
+ * Polling keeps it correct; `store.onWork` only cuts the idle sleep short.
+ */
+export class Dispatcher {
+  private readonly client: EndpointClient;
+  private readonly targets: DeliveryTargets;
+  private readonly inFlight = new Map<number, ClaimedDelivery>();
+  private outcomes: Outcome[] = [];
+  private stopping = false;
+  private readonly waiters = new Set<() => void>();
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly rt: Runtime) {
+    this.client = new EndpointClient(new AddressPolicy(rt.config.allowPrivateNetworks), rt.config.deliveryTimeoutMs);
+    this.targets = new DeliveryTargets(rt.encrypter);
+  }
+
+  start(): void {
+    this.unsubscribe = this.rt.store.onWork(() => this.signal());
+    this.loop = this.run().catch((err) => this.rt.log.fatal({ err }, 'dispatcher stopped'));
+  }
+
+  /**
+   * Stops claiming, waits up to `graceMs` for requests in flight, records what finished, and
+   * gives back the rest untried.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.signal();
+    await this.loop;
+    this.unsubscribe?.();
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      await this.waitForSignal(Math.max(0, deadline - Date.now()));
+      await this.flush();
+    }
+    await this.flush();
+    const unfinished = [...this.inFlight.keys()];
+    const now = this.rt.clock.now();
+    await releaseDeliveries(this.rt.store, unfinished, now, now);
+    if (unfinished.length) this.rt.log.warn({ released: unfinished.length }, 'released unfinished deliveries at shutdown');
+    await this.client.close();
+  }
+
+  /** One pass: record finished outcomes, claim and start what fits. Returns how many it claimed. */
+  async tick(): Promise<number> {
+    await this.flush();
+    const { claimBatchSize, maxInFlight } = this.rt.config;
+    const room = Math.min(claimBatchSize, maxInFlight - this.inFlight.size);
+    if (room <= 0 || this.stopping) return 0;
+    const now = this.rt.clock.now();
+    const leaseUntil = now + this.leaseMs();
+    const claimed = await claimDeliveries(this.rt.store, now, leaseUntil, room);
+    if (claimed.length === 0) return 0;
+    const events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
+    const webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
+    for (const delivery of claimed) {
+      this.inFlight.set(delivery.id, delivery);
+      const event = events.get(delivery.event_id);
+      const target = webhooks.get(delivery.webhook_id);
+      const attemptedAt = this.rt.clock.now();
+      if (!event || !target) {
+        const reason = event ? 'the webhook no longer exists' : 'the event no longer exists';
+        this.outcomes.push({ delivery, result: missing(reason), attemptedAt, final: true });
+        continue;
+      }
+      this.send(delivery, event, target).then((result) => {
+        this.outcomes.push({ delivery, result, attemptedAt });
+        this.signal();
+      });
+    }
+    return claimed.length;
+  }
+
+  /** Resolves when nothing is in flight and every outcome is recorded (for tests and drains). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0 || this.outcomes.length > 0) {
+      await this.waitForSignal(50);
+      await this.flush();
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let claimed = 0;
+      try {
+        claimed = await this.tick();
+      } catch (err) {
+        this.rt.log.error({ err }, 'dispatcher pass failed; retrying');
+      }
+      if (this.stopping) break;
+      if (claimed === this.rt.config.claimBatchSize) continue;
+      // Idle or short batch: sleep until an outcome arrives, new work is announced, or the poll.
+      await this.waitForSignal(this.rt.config.pollIntervalMs);
+      // Let a few more outcomes land before writing them in one transaction.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private signal(): void {
+    for (const waiter of this.waiters) waiter();
+    this.waiters.clear();
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const waiters = this.waiters;
+      function done() {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      this.waiters.add(done);
+    });
+  }
+
+  private leaseMs(): number {
+    // Several times the HTTP timeout: a live worker always finishes and records before expiry.
+    return this.rt.config.deliveryTimeoutMs * 4;
+  }
+
+  private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target): Promise<PostResult> {
+    const major = target.apiVersion;
+    const render = RENDERERS[major] ?? RENDERERS[2];
+    const body = render(event, { sequence: delivery.sequence, languages: target.languages });
+    const timestamp = Math.floor(this.rt.clock.now() / 1000);
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'x-api-version': versionHeader(major),
+      'webhook-id': event.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signPayload(target.signingKeys, event.id, timestamp, body),
+      'webhook-sequence': String(delivery.sequence),
+    };
+    let url = target.url;
+    if (target.apiKeyLocation === 'HEADER') headers[target.apiKeyName.toLowerCase()] = target.apiKey;
+    else {
+      url = new URL(target.url);
+      url.searchParams.set(target.apiKeyName, target.apiKey);
+    }
+    return this.client.post(url, headers, body);
+  }
+
+  /** Writes the outcomes gathered so far: attempts, completions and failures in one transaction. */
+  private async flush(): Promise<void> {
+    if (this.outcomes.length === 0) return;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    const now = this.rt.clock.now();
+    const { retrySchedule } = this.rt.config;
+    const attempts: AttemptRecord[] = [];
+    const delivered: number[] = [];
+    const deliveredCodes: number[] = [];
+    const gone = new Set<string>();
+    await this.rt.store.transaction(async (tx) => {
+      for (const { delivery, result, attemptedAt, final } of batch) {
+        attempts.push({
+          deliveryId: delivery.id,
+          attemptedAt,
+          statusCode: result.statusCode,
+          durationMs: result.durationMs,
+          responseBody: result.body,
+          error: result.error,
+        });
+        const code = result.statusCode;
+        if (code !== null && code >= 200 && code < 300) {
+          delivered.push(delivery.id);
+          deliveredCodes.push(code);
+          continue;
+        }
+        let next: number | null;
+        let error = result.error ?? `HTTP ${code}`;
+        if (final) {
+          next = null;
+        } else if (code === 410) {
+          next = null;
+          error = 'HTTP 410 Gone: the endpoint asked to be removed; webhook disabled';
+          gone.add(delivery.webhook_id);
+        } else {
+          if (code !== null && code >= 300 && code < 400) error = `HTTP ${code}: redirects are not followed`;
+          const retryAfter = code === 429 || code === 503 ? parseRetryAfter(result.headers['retry-after'], now) : undefined;
+          next = nextAttemptAt(retrySchedule, delivery.attempts, now, retryAfter);
+        }
+        await failDelivery(tx, delivery.id, next, code, error, now);
+        if (next === null) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
+      }
+      if (delivered.length) await completeDeliveries(tx, delivered, deliveredCodes, now);
+      await recordAttempts(tx, attempts);
+      for (const webhookId of gone) {
+        await tx.run('UPDATE webhooks SET enabled = 0, updated_at = ? WHERE id = ?', [now, webhookId]);
+        this.rt.log.warn({ webhookId }, 'webhook disabled: its endpoint answered 410 Gone');
+      }
+    });
+    for (const { delivery } of batch) this.inFlight.delete(delivery.id);
+  }
+}
+
+function missing(reason: string): PostResult {
+  return { statusCode: null, headers: {}, body: null, error: reason, durationMs: 0 };
+}

@@ -1,0 +1,22 @@
+import type { Db } from '../../store/db.js';
+
+/**
+ * Records a failed attempt: back in the queue at `nextAttemptAt` (status `failed`), or `dead`
+ * when `nextAttemptAt` is null (the schedule is used up, or the endpoint is gone).
+ */
+export function failDelivery(
+  db: Db,
+  id: number,
+  nextAttemptAt: number | null,
+  statusCode: number | null,
+  error: string,
+  now: number,
+): Promise<number> {
+  return db.run(
+    `UPDATE deliveries
+        SET status = CASE WHEN ? IS NULL THEN 'dead' ELSE 'failed' END,
+            next_attempt_at = ?, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
+      WHERE id = ? AND status = 'delivering'`,
+    [nextAttemptAt, nextAttemptAt, statusCode, error, now, id],
+  );
+}

@@ -1,0 +1,24 @@
+import type { Db } from '../../store/db.js';
+
+export interface AttemptRecord {
+  deliveryId: number;
+  attemptedAt: number;
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
+const ROWS_PER_STATEMENT = 100;
+
+/** Appends attempts to the log, up to 100 rows per INSERT. */
+export async function recordAttempts(db: Db, attempts: readonly AttemptRecord[]): Promise<void> {
+  for (let i = 0; i < attempts.length; i += ROWS_PER_STATEMENT) {
+    const chunk = attempts.slice(i, i + ROWS_PER_STATEMENT);
+    await db.run(
+      `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+      chunk.flatMap((a) => [a.deliveryId, a.attemptedAt, a.statusCode, a.durationMs, a.responseBody, a.error]),
+    );
+  }
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/app.js';
+import type { Config } from '../config/config.js';
+import { Dispatcher } from '../delivery/dispatcher.js';
+import type { Runtime } from '../runtime.js';
+import { jobList } from '../scheduler/jobList.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { createRuntime, type RuntimeOptions } from './createRuntime.js';
+
+export const ROLES = ['api', 'worker', 'scheduler'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningHearthook {
+  rt: Runtime;
+  app?: FastifyInstance;
+  dispatcher?: Dispatcher;
+  scheduler?: Scheduler;
+  /** The address the API listens on, e.g. `http://127.0.0.1:8080`. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the roles asked for in one process: `api` (management API and ingest), `worker`
+ * (the dispatcher) and `scheduler` (periodic jobs). All three by default.
+ */
+export async function startHearthook(
+  config: Config,
+  roles: readonly Role[] = ROLES,
+  options: RuntimeOptions = {},
+): Promise<RunningHearthook> {
+  const { rt, generated } = await createRuntime(config, options);
+  if (generated.adminToken || generated.ingestToken) {
+    // Printed once: only their hashes are stored.
+    const lines = ['', 'Hearthook made new credentials. They are shown only now; keep them:'];
+    if (generated.adminToken) lines.push(`  HEARTHOOK_ADMIN_TOKEN=${generated.adminToken}`);
+    if (generated.ingestToken) lines.push(`  HEARTHOOK_INGEST_TOKEN=${generated.ingestToken}`);
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+  }
+  const running: RunningHearthook = { rt, stop: async () => {} };
+  if (roles.includes('worker')) {
+    running.dispatcher = new Dispatcher(rt);
+    running.dispatcher.start();
+  }
+  if (roles.includes('scheduler')) {
+    running.scheduler = new Scheduler(rt, jobList());
+    running.scheduler.start();
+  }
+  if (roles.includes('api')) {
+    running.app = await buildApp(rt);
+    running.url = await running.app.listen({ port: config.port, host: config.host });
+    rt.log.info({ url: running.url, database: config.database, roles }, 'Hearthook is listening');
+  }
+  running.stop = async () => {
+    await running.app?.close();
+    await running.scheduler?.stop();
+    await running.dispatcher?.stop();
+    await rt.store.close();
+  };
+  return running;
+}
