@@ -169,3 +169,27 @@ describe('the dispatcher', () => {
     expect(row.last_error).toMatch(/ECONNREFUSED/);
   });
 });
+
+describe('the dispatcher without an allow-list', () => {
+  it('refuses to connect to loopback, by IP literal and by a name resolving to it', async () => {
+    const hh = await startTestHearthook({ allowPrivateNetworks: [], retrySchedule: [0, 1000] });
+    const receiver = await new Receiver().start();
+    const dispatcher = new Dispatcher(hh.rt);
+    try {
+      const byIp = await seedPartner(hh.rt, { url: receiver.url });
+      const byName = await seedPartner(hh.rt, { url: `http://localhost:${receiver.port}/hooks` });
+      await emitConnectivity(hh, byIp.gatewayId);
+      await emitConnectivity(hh, byName.gatewayId);
+      await dispatcher.tick();
+      await dispatcher.idle();
+      expect(receiver.received).toHaveLength(0);
+      const rows = await deliveryRows(hh);
+      expect(rows.map((r) => r.status)).toEqual(['failed', 'failed']);
+      for (const row of rows) expect(row.last_error).toMatch(/refused: .*(127\.0\.0\.1|::1) is a private, loopback/);
+    } finally {
+      await dispatcher.stop(0);
+      await receiver.stop();
+      await hh.close();
+    }
+  });
+});
