@@ -32,6 +32,12 @@ export interface Config {
   maxInFlight: number;
   /** How often an idle dispatcher looks for due work (new work also wakes it at once). */
   pollIntervalMs: number;
+  /** Requests in flight to one endpoint at most, per dispatcher process. */
+  endpointMaxInFlight: number;
+  /** Consecutive failures of an endpoint that open its circuit. */
+  circuitFailureThreshold: number;
+  /** How long an open circuit waits before one probe; doubles per failed probe up to 10 minutes. */
+  circuitOpenMs: number;
   /** Log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** A rules file (JSON) that overrides the default rule set in `rules/default.json`. */
@@ -49,6 +55,9 @@ export const DEFAULTS: Config = {
   claimBatchSize: 100,
   maxInFlight: 256,
   pollIntervalMs: 1000,
+  endpointMaxInFlight: 32,
+  circuitFailureThreshold: 5,
+  circuitOpenMs: 30_000,
   logLevel: 'info',
 };
 
@@ -85,6 +94,9 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_CLAIM_BATCH_SIZE: ['claimBatchSize', integer],
   HEARTHOOK_MAX_IN_FLIGHT: ['maxInFlight', integer],
   HEARTHOOK_POLL_INTERVAL: ['pollIntervalMs', parseDuration],
+  HEARTHOOK_ENDPOINT_MAX_IN_FLIGHT: ['endpointMaxInFlight', integer],
+  HEARTHOOK_CIRCUIT_FAILURE_THRESHOLD: ['circuitFailureThreshold', integer],
+  HEARTHOOK_CIRCUIT_OPEN: ['circuitOpenMs', parseDuration],
   HEARTHOOK_LOG_LEVEL: ['logLevel', string],
   HEARTHOOK_RULES: ['rulesFile', string],
 };

@@ -4,9 +4,11 @@ import { RENDERERS, type StoredEvent } from '../versions/renderEvent.js';
 import { versionHeader } from '../versions/registry.js';
 import { AddressPolicy } from './addressPolicy.js';
 import { EndpointClient, type PostResult } from './endpointClient.js';
+import { EndpointHealth } from './endpointHealth.js';
 import { DeliveryTargets, type Target } from './loadDeliveryTargets.js';
 import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
 import { completeDeliveries } from './queue/completeDeliveries.js';
+import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { failDelivery } from './queue/failDelivery.js';
 import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
 import { releaseDeliveries } from './queue/releaseDeliveries.js';
@@ -32,6 +34,8 @@ const USER_AGENT = `Hearthook/${packageVersion} (+webhooks)`;
 export class Dispatcher {
   private readonly client: EndpointClient;
   private readonly targets: DeliveryTargets;
+  /** Per-endpoint in-flight limits and circuit breakers: one bad endpoint slows no other. */
+  readonly health: EndpointHealth;
   private readonly inFlight = new Map<number, ClaimedDelivery>();
   private outcomes: Outcome[] = [];
   private stopping = false;
@@ -42,6 +46,12 @@ export class Dispatcher {
   constructor(private readonly rt: Runtime) {
     this.client = new EndpointClient(new AddressPolicy(rt.config.allowPrivateNetworks), rt.config.deliveryTimeoutMs);
     this.targets = new DeliveryTargets(rt.encrypter);
+    this.health = new EndpointHealth({
+      maxInFlight: rt.config.endpointMaxInFlight,
+      failureThreshold: rt.config.circuitFailureThreshold,
+      openMs: rt.config.circuitOpenMs,
+      maxOpenMs: Math.max(rt.config.circuitOpenMs, 600_000),
+    });
   }
 
   start(): void {
@@ -79,25 +89,34 @@ export class Dispatcher {
     if (room <= 0 || this.stopping) return 0;
     const now = this.rt.clock.now();
     const leaseUntil = now + this.leaseMs();
-    const claimed = await claimDeliveries(this.rt.store, now, leaseUntil, room);
+    const claimed = await claimDeliveries(this.rt.store, now, leaseUntil, room, this.health.blocked(now));
     if (claimed.length === 0) return 0;
     const events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
     const webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
+    const giveBack = new Map<number, number[]>(); // due time → deliveries to give back untried
     for (const delivery of claimed) {
-      this.inFlight.set(delivery.id, delivery);
       const event = events.get(delivery.event_id);
       const target = webhooks.get(delivery.webhook_id);
       const attemptedAt = this.rt.clock.now();
       if (!event || !target) {
         const reason = event ? 'the webhook no longer exists' : 'the event no longer exists';
+        this.inFlight.set(delivery.id, delivery);
         this.outcomes.push({ delivery, result: missing(reason), attemptedAt, final: true });
         continue;
       }
+      const admission = this.health.admit(delivery.webhook_id, attemptedAt);
+      if (admission !== 'go') {
+        const due = admission === 'busy' ? attemptedAt : admission.openUntil;
+        giveBack.set(due, [...(giveBack.get(due) ?? []), delivery.id]);
+        continue;
+      }
+      this.inFlight.set(delivery.id, delivery);
       this.send(delivery, event, target).then((result) => {
         this.outcomes.push({ delivery, result, attemptedAt });
         this.signal();
       });
     }
+    for (const [due, ids] of giveBack) await releaseDeliveries(this.rt.store, ids, due, now);
     return claimed.length;
   }
 
@@ -183,8 +202,14 @@ export class Dispatcher {
     const delivered: number[] = [];
     const deliveredCodes: number[] = [];
     const gone = new Set<string>();
+    const opened = new Map<string, number>();
     await this.rt.store.transaction(async (tx) => {
       for (const { delivery, result, attemptedAt, final } of batch) {
+        const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+        if (!final) {
+          const openUntil = this.health.settle(delivery.webhook_id, ok, now);
+          if (openUntil !== null) opened.set(delivery.webhook_id, openUntil);
+        }
         attempts.push({
           deliveryId: delivery.id,
           attemptedAt,
@@ -194,9 +219,9 @@ export class Dispatcher {
           error: result.error,
         });
         const code = result.statusCode;
-        if (code !== null && code >= 200 && code < 300) {
+        if (ok) {
           delivered.push(delivery.id);
-          deliveredCodes.push(code);
+          deliveredCodes.push(code as number);
           continue;
         }
         let next: number | null;
@@ -217,6 +242,10 @@ export class Dispatcher {
       }
       if (delivered.length) await completeDeliveries(tx, delivered, deliveredCodes, now);
       await recordAttempts(tx, attempts);
+      for (const [webhookId, until] of opened) {
+        const deferred = await deferWebhookDeliveries(tx, webhookId, until, now);
+        this.rt.log.warn({ webhookId, until: new Date(until).toISOString(), deferred }, 'endpoint circuit opened after repeated failures');
+      }
       for (const webhookId of gone) {
         await tx.run('UPDATE webhooks SET enabled = 0, updated_at = ? WHERE id = ?', [now, webhookId]);
         this.rt.log.warn({ webhookId }, 'webhook disabled: its endpoint answered 410 Gone');

@@ -26,6 +26,8 @@ export interface Db {
 export interface Dialect {
   /** Appended to a claim's inner SELECT: `FOR UPDATE SKIP LOCKED` where rows can be locked. */
   readonly lockRowsSkipLocked: string;
+  /** A subquery over the strings of one parameter given as a JSON array: `x IN (<this>)`. */
+  readonly jsonTextList: string;
 }
 
 /** A database connection that can be closed, and can wake waiting dispatchers. */

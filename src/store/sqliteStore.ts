@@ -12,7 +12,7 @@ type Statement = Database.Statement<unknown[], unknown>;
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  readonly dialect: Dialect = { lockRowsSkipLocked: '' };
+  readonly dialect: Dialect = { lockRowsSkipLocked: '', jsonTextList: 'SELECT value FROM json_each(?)' };
   private readonly conn: Database.Database;
   private readonly statements = new Map<string, Statement>();
   private locked = false;
@@ -29,13 +29,12 @@ export class SqliteStore implements Store {
     this.conn.pragma('synchronous = NORMAL');
     this.conn.pragma('busy_timeout = 5000');
     this.conn.pragma('foreign_keys = ON');
-    const self = this;
     this.direct = {
       dialect: this.dialect,
-      all: async (sql, params) => self.prepare(sql).all(...toSqlite(params)) as never,
-      get: async (sql, params) => self.prepare(sql).get(...toSqlite(params)) as never,
-      run: async (sql, params) => self.prepare(sql).run(...toSqlite(params)).changes,
-      transaction: (fn) => fn(self.direct), // nested: already inside the one transaction
+      all: async (sql, params) => this.prepare(sql).all(...toSqlite(params)) as never,
+      get: async (sql, params) => this.prepare(sql).get(...toSqlite(params)) as never,
+      run: async (sql, params) => this.prepare(sql).run(...toSqlite(params)).changes,
+      transaction: (fn) => fn(this.direct), // nested: already inside the one transaction
     };
   }
 

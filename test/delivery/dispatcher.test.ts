@@ -193,3 +193,40 @@ describe('the dispatcher without an allow-list', () => {
     }
   });
 });
+
+describe('the dispatcher facing a failing endpoint', () => {
+  it('opens the circuit and parks the endpoint queue without using up attempts', async () => {
+    const hh = await startTestHearthook({
+      retrySchedule: [0, 1000, 1000, 1000, 1000],
+      circuitFailureThreshold: 2,
+      circuitOpenMs: 60_000,
+      endpointMaxInFlight: 1,
+    });
+    const receiver = await new Receiver().start();
+    receiver.reply = () => ({ status: 500 });
+    const dispatcher = new Dispatcher(hh.rt);
+    try {
+      const partner = await seedPartner(hh.rt, { url: receiver.url });
+      for (let i = 0; i < 4; i++) await emitConnectivity(hh, partner.gatewayId);
+      for (let i = 0; i < 2; i++) {
+        await dispatcher.tick(); // one goes out (in-flight limit 1), the others are given back untried
+        await dispatcher.idle();
+        hh.clock.advance(1);
+      }
+      expect(receiver.received).toHaveLength(2);
+      expect(dispatcher.health.circuit(partner.webhookId, hh.clock.now())).toBe('open');
+      const rows = await deliveryRows(hh);
+      expect(rows.map((r) => r.attempts).sort()).toEqual([0, 0, 1, 1]);
+      for (const row of rows) expect(row.next_attempt_at! - hh.clock.now()).toBeGreaterThanOrEqual(59_000);
+
+      hh.clock.advance(30_000);
+      await dispatcher.tick();
+      await dispatcher.idle();
+      expect(receiver.received).toHaveLength(2); // still open: nothing sent, nothing counted
+    } finally {
+      await dispatcher.stop(0);
+      await receiver.stop();
+      await hh.close();
+    }
+  });
+});

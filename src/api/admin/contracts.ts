@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import { nextContractStatus } from '../../domain/contracts.js';
+import type { Consent } from '../../domain/eventTypes.js';
+import type { Runtime } from '../../runtime.js';
+import { HttpError, notFound } from '../httpError.js';
+import {
+  applyContractAction,
+  type ContractRow,
+  contractJson,
+  findContract,
+  saveContract,
+  transitionConflict,
+} from '../partner/contractRows.js';
+import { consentSchema, contractSchema, gatewayIdSchema, problems } from '../schemas.js';
+import { requireGateway } from './gateways.js';
+
+const security = [{ adminToken: [] }];
+// The operator acts for the gateway's owner here: pairing, consent and closing are owner acts.
+const tags = ['Operator'];
+const gatewayParams = {
+  type: 'object',
+  properties: { gatewayId: gatewayIdSchema },
+  required: ['gatewayId'],
+};
+const contractParams = {
+  type: 'object',
+  properties: { gatewayId: gatewayIdSchema, companyId: { type: 'string' } },
+  required: ['gatewayId', 'companyId'],
+};
+const consentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['consent'],
+  properties: { consent: consentSchema },
+};
+
+interface PairBody {
+  companyId: string;
+  consent: Consent;
+}
+
+/**
+ * Pairs a gateway with a company as its owner would: a new contract, or a reopened one when an
+ * earlier contract ended. It starts PENDING, or ACTIVE when the company auto-accepts (and then
+ * the company is told with a CONTRACT_STATUS event).
+ */
+async function pair(rt: Runtime, gatewayId: string, body: PairBody): Promise<ContractRow> {
+  const now = rt.clock.now();
+  const { row, queued } = await rt.store.transaction(async (tx) => {
+    const company = await tx.get<{ auto_accept: number }>('SELECT auto_accept FROM companies WHERE id = ?', [body.companyId]);
+    if (!company) {
+      throw new HttpError(404, 'company not found', [{ field: '/body/companyId', message: `no company has the id ${body.companyId}` }]);
+    }
+    const action = company.auto_accept ? 'PAIR_ACCEPTED' : 'PAIR';
+    const current = await findContract(tx, gatewayId, body.companyId);
+    const status = nextContractStatus(action, current?.status ?? 'NONE');
+    if (!status) throw transitionConflict(action, current!.status);
+    const next: ContractRow = {
+      gateway_id: gatewayId,
+      company_id: body.companyId,
+      status,
+      consent: body.consent,
+      created_at: current?.created_at ?? now,
+      updated_at: now,
+    };
+    return { row: next, queued: await saveContract(tx, now, current?.status ?? null, next) };
+  });
+  if (queued > 0) rt.store.notifyWork();
+  return row;
+}
+
+/** Owner acts on contracts under `/v1/admin/gateways/{gatewayId}/contracts`. */
+export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post<{ Params: { gatewayId: string }; Body: PairBody }>(
+    '/gateways/:gatewayId/contracts',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Pair a gateway with a company (PENDING, or ACTIVE if the company auto-accepts)',
+        params: gatewayParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['companyId', 'consent'],
+          properties: { companyId: { type: 'string', minLength: 1 }, consent: consentSchema },
+        },
+        response: { 201: contractSchema, ...problems(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await requireGateway(rt, request.params.gatewayId, '/params/gatewayId');
+      const row = await pair(rt, request.params.gatewayId, request.body);
+      reply.code(201);
+      return contractJson(row);
+    },
+  );
+
+  app.put<{ Params: { gatewayId: string; companyId: string }; Body: { consent: Consent } }>(
+    '/gateways/:gatewayId/contracts/:companyId/consent',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Change the consent the owner grants the company',
+        params: contractParams,
+        body: consentBody,
+        response: { 200: contractSchema, ...problems(404, 409) },
+      },
+    },
+    async (request) => {
+      const { gatewayId, companyId } = request.params;
+      const now = rt.clock.now();
+      const row = await rt.store.transaction(async (tx) => {
+        const current = await findContract(tx, gatewayId, companyId);
+        if (!current) throw notFound('contract');
+        if (current.status !== 'PENDING' && current.status !== 'ACTIVE') {
+          throw new HttpError(409, `the contract is ${current.status}; consent can change only while it is PENDING or ACTIVE`);
+        }
+        await tx.run('UPDATE contracts SET consent = ?, updated_at = ? WHERE gateway_id = ? AND company_id = ?', [
+          request.body.consent,
+          now,
+          gatewayId,
+          companyId,
+        ]);
+        return { ...current, consent: request.body.consent, updated_at: now };
+      });
+      return contractJson(row);
+    },
+  );
+
+  app.delete<{ Params: { gatewayId: string; companyId: string } }>(
+    '/gateways/:gatewayId/contracts/:companyId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The owner ends the contract (CLOSED); the company acknowledges it with DELETE /v1/contracts/{gatewayId}',
+        params: contractParams,
+        response: { 200: contractSchema, ...problems(404, 409) },
+      },
+    },
+    async (request) => contractJson(await applyContractAction(rt, request.params.gatewayId, request.params.companyId, 'CLOSE')),
+  );
+}

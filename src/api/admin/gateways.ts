@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { badRequest, HttpError } from '../httpError.js';
+import { gatewayIdSchema, iso, problems } from '../schemas.js';
+
+interface CreateGatewayBody {
+  gatewayId: string;
+  type: string;
+  timezone: string;
+}
+
+const gatewaySchema = {
+  type: 'object',
+  properties: {
+    gatewayId: { type: 'string' },
+    type: { type: 'string' },
+    timezone: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+  required: ['gatewayId', 'type', 'timezone', 'createdAt'],
+};
+
+/**
+ * The canonical IANA name of a time zone (`europe/berlin` → `Europe/Berlin`), or undefined when
+ * this Node's ICU does not know it. Daily aggregates run at the gateway's local midnight, so a
+ * zone the scheduler cannot use must be refused here, not discovered at midnight.
+ */
+export function canonicalTimeZone(name: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws a 404 naming `field` unless the gateway exists. */
+export async function requireGateway(rt: Runtime, gatewayId: string, field: string): Promise<void> {
+  const row = await rt.store.get('SELECT 1 AS found FROM gateways WHERE id = ?', [gatewayId]);
+  if (!row) throw new HttpError(404, 'gateway not found', [{ field, message: `no gateway has the id ${gatewayId}` }]);
+}
+
+/** `POST /v1/admin/gateways`. */
+export function gatewayRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post<{ Body: CreateGatewayBody }>(
+    '/gateways',
+    {
+      schema: {
+        tags: ['Operator'],
+        security: [{ adminToken: [] }],
+        summary: 'Register a gateway',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['gatewayId', 'type', 'timezone'],
+          properties: {
+            gatewayId: gatewayIdSchema,
+            type: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,32}$', description: 'e.g. ICOM, K30, K40, RRC2' },
+            // Letters first: offsets such as "+01:00" are not IANA names, though newer ICUs accept them.
+            timezone: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_+/-]{0,63}$', description: 'IANA name, e.g. Europe/Berlin' },
+          },
+        },
+        response: { 201: gatewaySchema, ...problems(409) },
+      },
+    },
+    async (request, reply) => {
+      const { gatewayId, type } = request.body;
+      const timezone = canonicalTimeZone(request.body.timezone);
+      if (!timezone) throw badRequest('/body/timezone', `"${request.body.timezone}" is not a known IANA time zone`);
+      const now = rt.clock.now();
+      await rt.store.transaction(async (tx) => {
+        if (await tx.get('SELECT 1 AS found FROM gateways WHERE id = ?', [gatewayId])) {
+          throw new HttpError(409, `gateway ${gatewayId} is already registered`, [
+            { field: '/body/gatewayId', message: 'is already registered' },
+          ]);
+        }
+        await tx.run('INSERT INTO gateways (id, type, timezone, created_at) VALUES (?, ?, ?, ?)', [gatewayId, type, timezone, now]);
+      });
+      reply.code(201);
+      return { gatewayId, type, timezone, createdAt: iso(now) };
+    },
+  );
+}

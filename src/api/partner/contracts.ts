@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { PartnerAction } from '../../domain/contracts.js';
+import type { Runtime } from '../../runtime.js';
+import { HttpError, notFound } from '../httpError.js';
+import { contractSchema, gatewayIdSchema, partnerActionSchema, problems } from '../schemas.js';
+import { applyContractAction, type ContractRow, contractJson, findContract } from './contractRows.js';
+
+const security = [{ partnerKey: [] }];
+const tags = ['Contracts'];
+const params = { type: 'object', properties: { gatewayId: gatewayIdSchema }, required: ['gatewayId'] };
+
+/**
+ * The caller's contracts under `/v1/contracts`. A partner sees only its own: the company is part
+ * of every lookup, so another company's contract is simply not found.
+ */
+export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.get(
+    '/contracts',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The calling company's contracts",
+        response: {
+          200: { type: 'object', properties: { data: { type: 'array', items: contractSchema } } },
+          ...problems(),
+        },
+      },
+    },
+    async (request) => {
+      const rows = await rt.store.all<ContractRow>('SELECT * FROM contracts WHERE company_id = ? ORDER BY gateway_id', [
+        request.companyId,
+      ]);
+      return { data: rows.map(contractJson) };
+    },
+  );
+
+  app.get<{ Params: { gatewayId: string } }>(
+    '/contracts/:gatewayId',
+    {
+      schema: { tags, security, summary: 'One contract of the calling company', params, response: { 200: contractSchema, ...problems(404) } },
+    },
+    async (request) => {
+      const row = await findContract(rt.store, request.params.gatewayId, request.companyId);
+      if (!row) throw notFound('contract');
+      return contractJson(row);
+    },
+  );
+
+  app.patch<{ Params: { gatewayId: string }; Body: { action: PartnerAction } }>(
+    '/contracts/:gatewayId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Accept or reject a PENDING contract, or revoke an ACTIVE one',
+        params,
+        body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: partnerActionSchema } },
+        response: { 200: contractSchema, ...problems(404, 409) },
+      },
+    },
+    async (request) =>
+      contractJson(await applyContractAction(rt, request.params.gatewayId, request.companyId, request.body.action)),
+  );
+
+  app.delete<{ Params: { gatewayId: string } }>(
+    '/contracts/:gatewayId',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Acknowledge a contract the owner CLOSED, removing it',
+        params,
+        response: { 204: { type: 'null', description: 'removed' }, ...problems(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await rt.store.transaction(async (tx) => {
+        const row = await findContract(tx, request.params.gatewayId, request.companyId);
+        if (!row) throw notFound('contract');
+        if (row.status !== 'CLOSED') {
+          throw new HttpError(409, `the contract is ${row.status}; only a CLOSED contract can be acknowledged and removed`);
+        }
+        await tx.run('DELETE FROM contracts WHERE gateway_id = ? AND company_id = ?', [row.gateway_id, row.company_id]);
+      });
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { EventType } from '../../domain/eventTypes.js';
+import type { Runtime } from '../../runtime.js';
+import type { Db } from '../../store/db.js';
+import { newId } from '../../util/ids.js';
+import { currentMajor } from '../../versions/registry.js';
+import { notFound } from '../httpError.js';
+import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
+import {
+  type CreateWebhookBody,
+  checkWebhookUrl,
+  createWebhookBodySchema,
+  type PatchWebhookBody,
+  patchWebhookBodySchema,
+} from './webhookInput.js';
+
+export interface WebhookRow {
+  id: string;
+  company_id: string;
+  url: string;
+  api_key_name: string;
+  api_key_location: 'HEADER' | 'QUERY';
+  api_key_enc: string;
+  secret_enc: string;
+  event_types: string;
+  description: string | null;
+  enabled: number;
+  api_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A webhook as the API shows it: the API key and the secret stay out. */
+export function webhookJson(row: WebhookRow) {
+  return {
+    id: row.id,
+    url: row.url,
+    apiKeyName: row.api_key_name,
+    apiKeyLocation: row.api_key_location,
+    eventTypes: JSON.parse(row.event_types) as EventType[],
+    description: row.description,
+    enabled: row.enabled === 1,
+    apiVersion: row.api_version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+/**
+ * The webhook `id` if `companyId` owns it, else a 404: another company's webhook is answered
+ * exactly like one that does not exist, so ids leak nothing.
+ */
+export async function findOwnWebhook(db: Db, id: string, companyId: string): Promise<WebhookRow> {
+  const row = await db.get<WebhookRow>('SELECT * FROM webhooks WHERE id = ? AND company_id = ?', [id, companyId]);
+  if (!row) throw notFound('webhook');
+  return row;
+}
+
+/** PATCH field → column, and how the value is stored. */
+const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime) => unknown]> = {
+  url: ['url', (v, rt) => checkWebhookUrl(v as string, rt.config.allowHttp)],
+  apiKeyName: ['api_key_name', (v) => v],
+  apiKeyLocation: ['api_key_location', (v) => v],
+  apiKey: ['api_key_enc', (v, rt) => rt.encrypter.encrypt(v as string)],
+  eventTypes: ['event_types', (v) => JSON.stringify(v)],
+  description: ['description', (v) => v],
+  enabled: ['enabled', (v) => (v ? 1 : 0)],
+};
+
+const security = [{ partnerKey: [] }];
+const tags = ['Webhooks'];
+const params = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
+
+/** The caller's webhooks under `/v1/webhooks`. */
+export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post<{ Body: CreateWebhookBody }>(
+    '/webhooks',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Register a webhook endpoint (answers its signing secret, once)',
+        body: createWebhookBodySchema,
+        response: { 201: createdWebhookSchema, ...problems() },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const url = checkWebhookUrl(body.url, rt.config.allowHttp);
+      const now = rt.clock.now();
+      // Standard Webhooks secrets: `whsec_` + base64 of the key; 24 bytes as Svix makes them.
+      const secret = 'whsec_' + randomBytes(24).toString('base64');
+      const row: WebhookRow = {
+        id: newId('wh'),
+        company_id: request.companyId,
+        url,
+        api_key_name: body.apiKeyName,
+        api_key_location: body.apiKeyLocation,
+        api_key_enc: rt.encrypter.encrypt(body.apiKey),
+        secret_enc: rt.encrypter.encrypt(secret),
+        event_types: JSON.stringify(body.eventTypes),
+        description: body.description ?? null,
+        enabled: body.enabled === false ? 0 : 1,
+        api_version: body.apiVersion ?? currentMajor(now),
+        created_at: now,
+        updated_at: now,
+      };
+      const columns = Object.keys(row);
+      await rt.store.run(
+        `INSERT INTO webhooks (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        Object.values(row),
+      );
+      reply.code(201);
+      return { ...webhookJson(row), secret };
+    },
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The calling company's webhooks",
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: webhookSchema } } }, ...problems() },
+      },
+    },
+    async (request) => {
+      const rows = await rt.store.all<WebhookRow>('SELECT * FROM webhooks WHERE company_id = ? ORDER BY created_at, id', [
+        request.companyId,
+      ]);
+      return { data: rows.map(webhookJson) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/webhooks/:id',
+    { schema: { tags, security, summary: 'One webhook', params, response: { 200: webhookSchema, ...problems(404) } } },
+    async (request) => webhookJson(await findOwnWebhook(rt.store, request.params.id, request.companyId)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: PatchWebhookBody }>(
+    '/webhooks/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Change a webhook (any of its fields but the API version)',
+        params,
+        body: patchWebhookBodySchema,
+        response: { 200: webhookSchema, ...problems(404) },
+      },
+    },
+    async (request) => {
+      // Check and convert every field before writing any, so a bad one changes nothing.
+      const changes = Object.entries(request.body).map(([field, value]) => {
+        const [column, store] = COLUMNS[field as keyof PatchWebhookBody];
+        return [column, store(value, rt)] as const;
+      });
+      const now = rt.clock.now();
+      const row = await rt.store.transaction(async (tx) => {
+        await findOwnWebhook(tx, request.params.id, request.companyId);
+        await tx.run(
+          `UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
+          [...changes.map(([, value]) => value), now, request.params.id],
+        );
+        return findOwnWebhook(tx, request.params.id, request.companyId);
+      });
+      return webhookJson(row);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/webhooks/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Delete a webhook; its queued deliveries become dead, its delivery history stays',
+        params,
+        response: { 204: { type: 'null', description: 'deleted' }, ...problems(404) },
+      },
+    },
+    async (request, reply) => {
+      const now = rt.clock.now();
+      await rt.store.transaction(async (tx) => {
+        await findOwnWebhook(tx, request.params.id, request.companyId);
+        // Queued = next_attempt_at set. A delivery in flight keeps its lease; the dispatcher
+        // finds the webhook gone when it records the outcome.
+        await tx.run(
+          `UPDATE deliveries SET status = 'dead', next_attempt_at = NULL, last_error = 'webhook deleted', updated_at = ?
+            WHERE webhook_id = ? AND next_attempt_at IS NOT NULL`,
+          [now, request.params.id],
+        );
+        await tx.run('DELETE FROM webhooks WHERE id = ?', [request.params.id]);
+      });
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * JSON Schemas shared by the management routes. Fastify validates requests with them and
+ * serialises responses through them (so a field not listed here, such as a webhook's API key,
+ * can never leak into a response), and @fastify/swagger turns them into `/openapi.json`.
+ */
+import { CONTRACT_STATUSES, PARTNER_ACTIONS } from '../domain/contracts.js';
+import { CONSENTS, EVENT_TYPES } from '../domain/eventTypes.js';
+import { API_VERSIONS } from '../versions/registry.js';
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullable = <T extends { type: string }>(schema: T) => ({ ...schema, type: [schema.type, 'null'] });
+
+export const eventTypeSchema = { type: 'string', enum: [...EVENT_TYPES] } as const;
+export const consentSchema = { type: 'string', enum: [...CONSENTS] } as const;
+export const contractStatusSchema = { type: 'string', enum: [...CONTRACT_STATUSES] } as const;
+export const partnerActionSchema = { type: 'string', enum: [...PARTNER_ACTIONS] } as const;
+export const apiVersionSchema = { type: 'integer', enum: API_VERSIONS.map((v) => v.major) } as const;
+
+/** A gateway id is a digit string (`101506113`). */
+export const gatewayIdSchema = { type: 'string', pattern: '^[0-9]{1,20}$', description: 'digits, e.g. 101506113' } as const;
+
+/** RFC 9457 problem details, as the error handler renders them. */
+export const problemSchema = {
+  type: 'object',
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          field: { type: 'string', description: 'JSON pointer into the request, e.g. /body/url' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid request; `errors` names each field',
+  401: 'missing or invalid credentials',
+  404: 'not found (or not yours)',
+  409: 'conflicts with the current state',
+};
+
+/** Response entries for the given error statuses, documented as `application/problem+json`. */
+export function problems(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(
+    [400, 401, ...statuses].map((status) => [
+      status,
+      { description: PROBLEM_DESCRIPTIONS[status] ?? 'error', content: { 'application/problem+json': { schema: problemSchema } } },
+    ]),
+  );
+}
+
+export const contractSchema = {
+  type: 'object',
+  properties: {
+    gatewayId: { type: 'string' },
+    companyId: { type: 'string' },
+    status: contractStatusSchema,
+    consent: consentSchema,
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  },
+  required: ['gatewayId', 'companyId', 'status', 'consent', 'createdAt', 'updatedAt'],
+} as const;
+
+const webhookProperties = {
+  id: { type: 'string' },
+  url: { type: 'string' },
+  apiKeyName: { type: 'string' },
+  apiKeyLocation: { type: 'string', enum: ['HEADER', 'QUERY'] },
+  eventTypes: { type: 'array', items: eventTypeSchema },
+  description: nullable({ type: 'string' }),
+  enabled: { type: 'boolean' },
+  apiVersion: { type: 'integer' },
+  createdAt: isoTime,
+  updatedAt: isoTime,
+} as const;
+
+/** A webhook as every endpoint shows it: never with its API key, and without its secret. */
+export const webhookSchema = {
+  type: 'object',
+  properties: webhookProperties,
+  required: Object.keys(webhookProperties),
+} as const;
+
+/** The webhook as `POST /v1/webhooks` answers it: the only time the signing secret is shown. */
+export const createdWebhookSchema = {
+  type: 'object',
+  properties: { ...webhookProperties, secret: { type: 'string', description: 'whsec_ signing secret; shown only once' } },
+  required: [...Object.keys(webhookProperties), 'secret'],
+} as const;
+
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead'] as const;
+
+const deliveryProperties = {
+  id: { type: 'integer' },
+  eventId: { type: 'string' },
+  webhookId: { type: 'string' },
+  gatewayId: { type: 'string' },
+  eventType: eventTypeSchema,
+  sequence: { type: 'integer', description: 'gap-free per (webhook, gateway)' },
+  status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+  attempts: { type: 'integer' },
+  nextAttemptAt: nullable(isoTime),
+  lastStatusCode: nullable({ type: 'integer' }),
+  lastError: nullable({ type: 'string' }),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+} as const;
+
+export const deliverySchema = { type: 'object', properties: deliveryProperties } as const;
+
+export const attemptSchema = {
+  type: 'object',
+  properties: {
+    attemptedAt: isoTime,
+    statusCode: nullable({ type: 'integer' }),
+    durationMs: { type: 'integer' },
+    responseBody: nullable({ type: 'string' }),
+    error: nullable({ type: 'string' }),
+  },
+} as const;
+
+/**
+ * A delivery with its HTTP attempts, oldest first. Here `attempts` is the list, so the count moves
+ * to `attemptCount` (it can exceed the list's length: a claim counts before the attempt is logged).
+ */
+export const deliveryWithAttemptsSchema = {
+  type: 'object',
+  properties: {
+    ...deliveryProperties,
+    attemptCount: { type: 'integer' },
+    attempts: { type: 'array', items: attemptSchema },
+  },
+} as const;
+
+/** ms since the epoch → ISO string; null stays null. */
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
+import { actOnContract, createGateway, createPartner, createWebhook, pair, type Partner } from './fixtures.js';
+
+interface Delivery {
+  id: number;
+  eventId: string;
+  webhookId: string;
+  gatewayId: string;
+  eventType: string;
+  sequence: number;
+  status: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+}
+
+describe('partner deliveries', () => {
+  let hh: TestHearthook;
+  let partner: Partner;
+  let webhookId: string;
+  let gatewayId: string;
+  beforeEach(async () => {
+    hh = await startTestHearthook();
+    partner = await createPartner(hh.app);
+    webhookId = (await createWebhook(hh.app, partner.apiKey, { eventTypes: ['CONTRACT_STATUS'] })).id;
+    gatewayId = (await createGateway(hh.app)).gatewayId;
+    // Five ACTIVE-touching transitions: five CONTRACT_STATUS deliveries, sequences 1..5.
+    await pair(hh.app, gatewayId, partner.companyId);
+    for (const action of ['ACCEPT', 'REVOKE']) await actOnContract(hh.app, partner, gatewayId, action);
+    await pair(hh.app, gatewayId, partner.companyId);
+    for (const action of ['ACCEPT', 'REVOKE']) await actOnContract(hh.app, partner, gatewayId, action);
+    await pair(hh.app, gatewayId, partner.companyId);
+    await actOnContract(hh.app, partner, gatewayId, 'ACCEPT');
+  });
+  afterEach(() => hh.close());
+
+  const list = (query = '', headers = partner.headers) =>
+    hh.app.inject({ method: 'GET', url: `/v1/webhooks/${webhookId}/deliveries${query}`, headers });
+
+  it('lists a webhook’s deliveries newest first, with the event type and ISO times', async () => {
+    const res = await list();
+    expect(res.statusCode).toBe(200);
+    const { data, nextBefore } = res.json<{ data: Delivery[]; nextBefore: number | null }>();
+    expect(data.map((d) => d.sequence)).toEqual([5, 4, 3, 2, 1]);
+    expect(nextBefore).toBeNull();
+    expect(data[0]).toMatchObject({
+      webhookId,
+      gatewayId,
+      eventType: 'CONTRACT_STATUS',
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(hh.clock.now()).toISOString(),
+    });
+    expect(data[0].eventId).toMatch(/^evt_/);
+  });
+
+  it('pages with limit and before without skipping or repeating a delivery', async () => {
+    const seen: number[] = [];
+    let query = '?limit=2';
+    for (let page = 0; page < 5; page++) {
+      const body = (await list(query)).json<{ data: Delivery[]; nextBefore: number | null }>();
+      seen.push(...body.data.map((d) => d.sequence));
+      if (body.nextBefore === null) break;
+      query = `?limit=2&before=${body.nextBefore}`;
+    }
+    expect(seen).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('filters by status', async () => {
+    await hh.rt.store.run("UPDATE deliveries SET status = 'dead', next_attempt_at = NULL WHERE sequence IN (2, 4)");
+    const dead = (await list('?status=dead')).json<{ data: Delivery[] }>().data;
+    expect(dead.map((d) => [d.sequence, d.status, d.nextAttemptAt])).toEqual([
+      [4, 'dead', null],
+      [2, 'dead', null],
+    ]);
+  });
+
+  it('shows one delivery with its attempts, oldest first', async () => {
+    const [newest] = (await list('?limit=1')).json<{ data: Delivery[] }>().data;
+    const t = hh.clock.now();
+    await hh.rt.store.run('UPDATE deliveries SET attempts = 2, status = ?, last_status_code = 500 WHERE id = ?', ['failed', newest.id]);
+    for (const [at, code, error] of [
+      [t + 1000, 503, null],
+      [t, null, 'connect ECONNREFUSED'],
+    ] as const) {
+      await hh.rt.store.run(
+        'INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error) VALUES (?, ?, ?, ?, ?, ?)',
+        [newest.id, at, code, 12, code ? 'busy' : null, error],
+      );
+    }
+    const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${newest.id}`, headers: partner.headers });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: newest.id, status: 'failed', lastStatusCode: 500, attemptCount: 2 });
+    expect(res.json().attempts).toEqual([
+      { attemptedAt: new Date(t).toISOString(), statusCode: null, durationMs: 12, responseBody: null, error: 'connect ECONNREFUSED' },
+      { attemptedAt: new Date(t + 1000).toISOString(), statusCode: 503, durationMs: 12, responseBody: 'busy', error: null },
+    ]);
+  });
+
+  it("answers 404 to another company's delivery and delivery list", async () => {
+    const other = await createPartner(hh.app, { name: 'Other Co' });
+    const [newest] = (await list('?limit=1')).json<{ data: Delivery[] }>().data;
+    expect((await list('', other.headers)).statusCode).toBe(404);
+    const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${newest.id}`, headers: other.headers });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().title).toBe('delivery not found');
+  });
+});
