@@ -1,8 +1,7 @@
 import type { Runtime } from '../runtime.js';
-import { packageVersion } from '../util/packageVersion.js';
-import { RENDERERS, type StoredEvent } from '../versions/renderEvent.js';
-import { versionHeader } from '../versions/registry.js';
+import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
+import { buildRequest } from './buildRequest.js';
 import { EndpointClient, type PostResult } from './endpointClient.js';
 import { EndpointHealth } from './endpointHealth.js';
 import { DeliveryTargets, type Target } from './loadDeliveryTargets.js';
@@ -13,7 +12,6 @@ import { failDelivery } from './queue/failDelivery.js';
 import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
 import { releaseDeliveries } from './queue/releaseDeliveries.js';
 import { nextAttemptAt, parseRetryAfter } from './retryPolicy.js';
-import { signPayload } from './signPayload.js';
 
 interface Outcome {
   delivery: ClaimedDelivery;
@@ -23,8 +21,6 @@ interface Outcome {
   final?: boolean;
 }
 
-const USER_AGENT = `Hearthook/${packageVersion} (+webhooks)`;
-
 /**
  * Claims due deliveries in batches, POSTs them concurrently, and records outcomes and attempts
  * in batches: one claim statement per up to `claimBatchSize` rows and one transaction per group
@@ -32,7 +28,8 @@ const USER_AGENT = `Hearthook/${packageVersion} (+webhooks)`;
  * Polling keeps it correct; `store.onWork` only cuts the idle sleep short.
  */
 export class Dispatcher {
-  private readonly client: EndpointClient;
+  /** Shared with the API's test sends, so both go through the same address checks. */
+  readonly client: EndpointClient;
   private readonly targets: DeliveryTargets;
   /** Per-endpoint in-flight limits and circuit breakers: one bad endpoint slows no other. */
   readonly health: EndpointHealth;
@@ -169,25 +166,7 @@ export class Dispatcher {
   }
 
   private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target): Promise<PostResult> {
-    const major = target.apiVersion;
-    const render = RENDERERS[major] ?? RENDERERS[2];
-    const body = render(event, { sequence: delivery.sequence, languages: target.languages });
-    const timestamp = Math.floor(this.rt.clock.now() / 1000);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      'x-api-version': versionHeader(major),
-      'webhook-id': event.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signPayload(target.signingKeys, event.id, timestamp, body),
-      'webhook-sequence': String(delivery.sequence),
-    };
-    let url = target.url;
-    if (target.apiKeyLocation === 'HEADER') headers[target.apiKeyName.toLowerCase()] = target.apiKey;
-    else {
-      url = new URL(target.url);
-      url.searchParams.set(target.apiKeyName, target.apiKey);
-    }
+    const { url, headers, body } = buildRequest(event, target, delivery.sequence, target.apiVersion, this.rt.clock.now());
     return this.client.post(url, headers, body);
   }
 
