@@ -19,6 +19,8 @@ export class Receiver {
   readonly received: Received[] = [];
   /** How to answer; change it between steps of a test. */
   reply: (req: Received) => Reply = () => ({ status: 200, body: 'ok' });
+  /** How long to wait before answering, to keep deliveries in flight. */
+  delayMs = 0;
   private server: Server | undefined;
   port = 0;
 
@@ -33,14 +35,24 @@ export class Receiver {
       req.on('end', () => {
         const received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
         this.received.push(received);
-        const reply = this.reply(received);
-        res.writeHead(reply.status, reply.headers);
-        res.end(reply.body ?? '');
+        const answer = () => {
+          const reply = this.reply(received);
+          res.writeHead(reply.status, reply.headers);
+          res.end(reply.body ?? '');
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  /** How many distinct `webhook-id`s arrived, and how many arrivals repeated one. */
+  uniqueIds(): { unique: number; duplicates: number } {
+    const ids = new Set(this.received.map((r) => r.headers['webhook-id']));
+    return { unique: ids.size, duplicates: this.received.length - ids.size };
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { ADMIN_TOKEN, INGEST_TOKEN } from './testRuntime.js';
+
+/** The built CLI the process tests run: `npm test` builds `dist/` first. */
+export const CLI = process.env.HEARTHOOK_CLI ?? resolve('dist/cli.js');
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** A real `hearthook serve` process, started with known tokens and loopback allowed. */
+export class HearthookProcess {
+  private child: ChildProcess | undefined;
+  output = '';
+
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly args: string[] = [],
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<this> {
+    this.child = spawn(process.execPath, [CLI, 'serve', ...this.args], {
+      env: {
+        PATH: process.env.PATH,
+        HEARTHOOK_PORT: String(this.port),
+        HEARTHOOK_HOST: '127.0.0.1',
+        HEARTHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
+        HEARTHOOK_INGEST_TOKEN: INGEST_TOKEN,
+        HEARTHOOK_ALLOW_HTTP: 'true',
+        HEARTHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
+        HEARTHOOK_LOG_LEVEL: 'warn',
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (d) => (this.output += d));
+    this.child.stderr?.on('data', (d) => (this.output += d));
+    if (this.args.includes('--roles') && !this.args[this.args.indexOf('--roles') + 1].includes('api')) return this;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`hearthook exited (${this.child.exitCode}): ${this.output}`);
+      try {
+        if ((await fetch(`${this.url}/health`)).ok) return this;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`hearthook did not start: ${this.output}`);
+  }
+
+  /** Ends it at once, as a crash or `kill -9` would: no shutdown code runs. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Asks it to stop (graceful shutdown) and waits until it has. */
+  async stop(): Promise<number | null> {
+    return this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    child.kill(signal);
+    return exited;
+  }
+}
+
+/** Calls the API of a running process and returns the parsed body, failing on an error status. */
+export async function call<T = Record<string, unknown>>(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
