@@ -3,9 +3,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
+import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
 import { adminRoutes } from './admin/adminRoutes.js';
+import { useApiVersionHeader } from './apiVersionHeader.js';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { versionRoutes } from './versionRoutes.js';
 
 /**
  * The HTTP API: management (operators, partners), ingest (gateways) and the OpenAPI document,
@@ -32,15 +35,19 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
           ingestToken: { type: 'http', scheme: 'bearer' },
         },
       },
+      // Event bodies per type and major (OpenAPI 3.1 `webhooks`), next to the REST paths.
+      webhooks: openapiWebhooks(rt.config.apiVersions),
     },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  useApiVersionHeader(app, rt);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   await app.register(adminRoutes(rt), { prefix: '/v1/admin' });
+  await app.register(versionRoutes(rt), { prefix: '/v1' });
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
   return app;

@@ -77,7 +77,9 @@ const webhookProperties = {
   eventTypes: { type: 'array', items: eventTypeSchema },
   description: nullable({ type: 'string' }),
   enabled: { type: 'boolean' },
-  apiVersion: { type: 'integer' },
+  apiVersion: { type: 'integer', description: 'the API major events are rendered in' },
+  autoUpgradedAt: { ...nullable(isoTime), description: 'when Hearthook moved the webhook off a major past its end of support' },
+  autoUpgradedFrom: { ...nullable({ type: 'integer' }), description: 'the major it was moved off then' },
   createdAt: isoTime,
   updatedAt: isoTime,
 } as const;

@@ -19,8 +19,12 @@ export async function bootstrapSecrets(store: Store, config: Config): Promise<Se
   return store.transaction(async (tx) => {
     const setting = async (key: string) =>
       (await tx.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value;
-    const save = (key: string, value: string) =>
-      tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    // Stores a value made now unless another process stored one first (several nodes starting at
+    // once on PostgreSQL, where this transaction locks nothing), and returns the one that won.
+    const save = async (key: string, value: string) => {
+      await tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]);
+      return (await setting(key))!;
+    };
     const generated: Secrets['generated'] = {};
 
     const tokenHash = async (key: string, configured: string | undefined, prefix: string) => {
@@ -28,18 +32,18 @@ export async function bootstrapSecrets(store: Store, config: Config): Promise<Se
       const stored = await setting(key);
       if (stored) return stored;
       const token = newToken(prefix);
-      await save(key, sha256(token));
-      generated[key === 'admin_token_sha256' ? 'adminToken' : 'ingestToken'] = token;
-      return sha256(token);
+      const hash = await save(key, sha256(token));
+      if (hash === sha256(token)) generated[key === 'admin_token_sha256' ? 'adminToken' : 'ingestToken'] = token;
+      return hash;
     };
     const adminTokenHash = await tokenHash('admin_token_sha256', config.adminToken, 'hha_');
     const ingestTokenHash = await tokenHash('ingest_token_sha256', config.ingestToken, 'hhi_');
 
     let masterKeyText = config.masterKey ?? (await setting('master_key'));
     if (!masterKeyText) {
-      masterKeyText = (await import('node:crypto')).randomBytes(32).toString('base64');
-      await save('master_key', masterKeyText);
-      generated.masterKey = true;
+      const made = (await import('node:crypto')).randomBytes(32).toString('base64');
+      masterKeyText = await save('master_key', made);
+      generated.masterKey = masterKeyText === made;
     }
     return { adminTokenHash, ingestTokenHash, masterKey: parseMasterKey(masterKeyText), generated };
   });

@@ -1,3 +1,4 @@
+import { API_VERSIONS, type ApiVersion } from '../versions/registry.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
 /**
@@ -38,10 +39,24 @@ export interface Config {
   circuitFailureThreshold: number;
   /** How long an open circuit waits before one probe; doubles per failed probe up to 10 minutes. */
   circuitOpenMs: number;
+  /** How long a webhook's previous secret keeps signing after `rotate-secret`. */
+  secretRotationGraceMs: number;
+  /** How long a webhook's endpoint may fail without a single success before it is disabled. */
+  disableAfterMs: number;
+  /**
+   * How long a scheduler job's lease lasts unless renewed (each second): when the process running
+   * the jobs dies, another takes them over within this time.
+   */
+  schedulerLeaseMs: number;
   /** Log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** A rules file (JSON) that overrides the default rule set in `rules/default.json`. */
   rulesFile?: string;
+  /**
+   * The API version registry (`src/versions/registry.ts`). Not an environment variable: a major
+   * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.
+   */
+  apiVersions: readonly ApiVersion[];
 }
 
 export const DEFAULTS: Config = {
@@ -58,7 +73,11 @@ export const DEFAULTS: Config = {
   endpointMaxInFlight: 32,
   circuitFailureThreshold: 5,
   circuitOpenMs: 30_000,
+  secretRotationGraceMs: 24 * 3_600_000,
+  disableAfterMs: 5 * 86_400_000,
+  schedulerLeaseMs: 15_000,
   logLevel: 'info',
+  apiVersions: API_VERSIONS,
 };
 
 type Parser = (text: string) => unknown;
@@ -97,6 +116,9 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_ENDPOINT_MAX_IN_FLIGHT: ['endpointMaxInFlight', integer],
   HEARTHOOK_CIRCUIT_FAILURE_THRESHOLD: ['circuitFailureThreshold', integer],
   HEARTHOOK_CIRCUIT_OPEN: ['circuitOpenMs', parseDuration],
+  HEARTHOOK_SECRET_ROTATION_GRACE: ['secretRotationGraceMs', parseDuration],
+  HEARTHOOK_DISABLE_AFTER: ['disableAfterMs', parseDuration],
+  HEARTHOOK_SCHEDULER_LEASE: ['schedulerLeaseMs', parseDuration],
   HEARTHOOK_LOG_LEVEL: ['logLevel', string],
   HEARTHOOK_RULES: ['rulesFile', string],
 };

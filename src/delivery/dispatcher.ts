@@ -1,4 +1,7 @@
 import type { Runtime } from '../runtime.js';
+import { recordAutoUpgrades } from '../versions/autoUpgrade.js';
+import { recordRenderedMajors } from '../versions/recordRenderedMajors.js';
+import { effectiveMajor } from '../versions/registry.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
 import { buildRequest } from './buildRequest.js';
@@ -19,6 +22,8 @@ interface Outcome {
   attemptedAt: number;
   /** No point retrying: the event or webhook is gone. */
   final?: boolean;
+  /** The API major the body was rendered in (none when nothing was sent). */
+  major?: number;
 }
 
 /**
@@ -42,7 +47,7 @@ export class Dispatcher {
 
   constructor(private readonly rt: Runtime) {
     this.client = new EndpointClient(new AddressPolicy(rt.config.allowPrivateNetworks), rt.config.deliveryTimeoutMs);
-    this.targets = new DeliveryTargets(rt.encrypter);
+    this.targets = new DeliveryTargets(rt.encrypter, rt.clock);
     this.health = new EndpointHealth({
       maxInFlight: rt.config.endpointMaxInFlight,
       failureThreshold: rt.config.circuitFailureThreshold,
@@ -90,6 +95,7 @@ export class Dispatcher {
     if (claimed.length === 0) return 0;
     const events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
     const webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
+    await recordAutoUpgrades(this.rt.store, webhooks.values(), now, this.rt.config.apiVersions, this.rt.log);
     const giveBack = new Map<number, number[]>(); // due time → deliveries to give back untried
     for (const delivery of claimed) {
       const event = events.get(delivery.event_id);
@@ -108,8 +114,10 @@ export class Dispatcher {
         continue;
       }
       this.inFlight.set(delivery.id, delivery);
-      this.send(delivery, event, target).then((result) => {
-        this.outcomes.push({ delivery, result, attemptedAt });
+      // Each attempt renders the webhook's effective major now, retries too (registry.ts says why).
+      const major = effectiveMajor(target.apiVersion, attemptedAt, this.rt.config.apiVersions);
+      this.send(delivery, event, target, major).then((result) => {
+        this.outcomes.push({ delivery, result, attemptedAt, major });
         this.signal();
       });
     }
@@ -165,8 +173,8 @@ export class Dispatcher {
     return this.rt.config.deliveryTimeoutMs * 4;
   }
 
-  private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target): Promise<PostResult> {
-    const { url, headers, body } = buildRequest(event, target, delivery.sequence, target.apiVersion, this.rt.clock.now());
+  private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target, major: number): Promise<PostResult> {
+    const { url, headers, body } = buildRequest(event, target, delivery.sequence, major, this.rt.clock.now());
     return this.client.post(url, headers, body);
   }
 
@@ -182,10 +190,15 @@ export class Dispatcher {
     const deliveredCodes: number[] = [];
     const gone = new Set<string>();
     const opened = new Map<string, number>();
+    // Endpoint health (failing_since): any success in the batch ends a webhook's failing run.
+    const succeeded = new Set<string>();
+    const failed = new Set<string>();
     await this.rt.store.transaction(async (tx) => {
+      await recordRenderedMajors(tx, batch.map(({ delivery, major }) => ({ deliveryId: delivery.id, major })));
       for (const { delivery, result, attemptedAt, final } of batch) {
         const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
         if (!final) {
+          (ok ? succeeded : failed).add(delivery.webhook_id);
           const openUntil = this.health.settle(delivery.webhook_id, ok, now);
           if (openUntil !== null) opened.set(delivery.webhook_id, openUntil);
         }
@@ -225,8 +238,25 @@ export class Dispatcher {
         const deferred = await deferWebhookDeliveries(tx, webhookId, until, now);
         this.rt.log.warn({ webhookId, until: new Date(until).toISOString(), deferred }, 'endpoint circuit opened after repeated failures');
       }
+      // One statement each per batch, not per delivery: a success ends a failing run, a batch of
+      // only failures starts one where none is running (the disable job reads failing_since).
+      if (succeeded.size) {
+        await tx.run(`UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (${tx.dialect.jsonTextList})`, [
+          JSON.stringify([...succeeded]),
+        ]);
+      }
+      const failing = [...failed].filter((id) => !succeeded.has(id));
+      if (failing.length) {
+        await tx.run(`UPDATE webhooks SET failing_since = ? WHERE failing_since IS NULL AND id IN (${tx.dialect.jsonTextList})`, [
+          now,
+          JSON.stringify(failing),
+        ]);
+      }
       for (const webhookId of gone) {
-        await tx.run('UPDATE webhooks SET enabled = 0, updated_at = ? WHERE id = ?', [now, webhookId]);
+        await tx.run(
+          "UPDATE webhooks SET enabled = 0, disabled_at = ?, disabled_reason = 'the endpoint answered 410 Gone', updated_at = ? WHERE id = ?",
+          [now, now, webhookId],
+        );
         this.rt.log.warn({ webhookId }, 'webhook disabled: its endpoint answered 410 Gone');
       }
     });

@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
+import type { Clock } from '../util/clock.js';
 import type { Encrypter } from '../util/secrets.js';
 import { placeholders } from './queue/placeholders.js';
 import { secretKey } from './signPayload.js';
@@ -25,6 +26,8 @@ interface WebhookRow {
   api_key_location: 'HEADER' | 'QUERY';
   api_key_enc: string;
   secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: number | null;
   api_version: number;
   updated_at: number;
   languages: string;
@@ -39,14 +42,25 @@ interface EventRow {
   created_at: number;
 }
 
+/** A decrypted webhook and until when it may be reused as is. */
+interface CachedTarget {
+  target: Target;
+  /** When the previous signing key's grace ends: the cached keys are stale from then on. */
+  staleAt: number;
+}
+
 /**
  * Loads the events and webhooks a claimed batch needs, two queries per batch. Decrypted
- * webhooks are cached until the row's `updated_at` changes: AES-GCM per delivery is waste.
+ * webhooks are cached until the row's `updated_at` changes (AES-GCM per delivery is waste), or
+ * until a rotated-out secret's grace period ends, which changes no row.
  */
 export class DeliveryTargets {
-  private readonly cache = new Map<string, Target>();
+  private readonly cache = new Map<string, CachedTarget>();
 
-  constructor(private readonly encrypter: Encrypter) {}
+  constructor(
+    private readonly encrypter: Encrypter,
+    private readonly clock: Clock,
+  ) {}
 
   async events(db: Db, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
     const unique = [...new Set(ids)];
@@ -65,35 +79,43 @@ export class DeliveryTargets {
   async webhooks(db: Db, ids: readonly string[]): Promise<Map<string, Target>> {
     const unique = [...new Set(ids)];
     const rows = await db.all<WebhookRow>(
-      `SELECT w.id, w.url, w.api_key_name, w.api_key_location, w.api_key_enc, w.secret_enc, w.api_version, w.updated_at,
-              c.languages
+      `SELECT w.id, w.url, w.api_key_name, w.api_key_location, w.api_key_enc, w.secret_enc, w.previous_secret_enc,
+              w.previous_secret_expires_at, w.api_version, w.updated_at, c.languages
          FROM webhooks w JOIN companies c ON c.id = w.company_id
         WHERE w.id IN (${placeholders(unique.length)})`,
       unique,
     );
     const found = new Map<string, Target>();
+    const now = this.clock.now();
     for (const row of rows) {
-      let target = this.cache.get(row.id);
-      if (!target || target.updatedAt !== row.updated_at) {
-        target = this.decrypt(row);
-        this.cache.set(row.id, target);
+      let cached = this.cache.get(row.id);
+      if (!cached || cached.target.updatedAt !== row.updated_at || now >= cached.staleAt) {
+        cached = this.decrypt(row, now);
+        this.cache.set(row.id, cached);
       }
-      found.set(row.id, target);
+      found.set(row.id, cached.target);
     }
     return found;
   }
 
-  private decrypt(row: WebhookRow): Target {
-    return {
+  private decrypt(row: WebhookRow, now: number): CachedTarget {
+    const signingKeys = [secretKey(this.encrypter.decrypt(row.secret_enc))];
+    const graceEnds = row.previous_secret_expires_at;
+    // During a rotation both secrets sign (Standard Webhooks allows several signatures), so a
+    // receiver still verifying with the old secret keeps working until the grace period ends.
+    const inGrace = row.previous_secret_enc !== null && graceEnds !== null && now < graceEnds;
+    if (inGrace) signingKeys.push(secretKey(this.encrypter.decrypt(row.previous_secret_enc as string)));
+    const target: Target = {
       id: row.id,
       url: new URL(row.url),
       apiKeyName: row.api_key_name,
       apiKeyLocation: row.api_key_location,
       apiKey: this.encrypter.decrypt(row.api_key_enc),
-      signingKeys: [secretKey(this.encrypter.decrypt(row.secret_enc))],
+      signingKeys,
       apiVersion: row.api_version,
       languages: JSON.parse(row.languages),
       updatedAt: row.updated_at,
     };
+    return { target, staleAt: inGrace ? (graceEnds as number) : Number.POSITIVE_INFINITY };
   }
 }

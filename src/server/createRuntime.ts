@@ -19,7 +19,8 @@ export async function createRuntime(
 ): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'hearthook' } });
   const rules = loadRules(config.rulesFile);
-  const store = await openStore(config.database);
+  // e.g. the PostgreSQL server restarted: the pool replaces the connection; worth a line in the log.
+  const store = await openStore(config.database, { onError: (err) => log.warn({ err }, 'database connection error') });
   try {
     const secrets = await bootstrapSecrets(store, config);
     const rt: Runtime = {

@@ -26,6 +26,12 @@ export interface Db {
 export interface Dialect {
   /** Appended to a claim's inner SELECT: `FOR UPDATE SKIP LOCKED` where rows can be locked. */
   readonly lockRowsSkipLocked: string;
+  /**
+   * Appended to a SELECT whose rows the transaction will change from what it read (`FOR UPDATE`
+   * where rows can be locked), so two nodes never act on one row at once. SQLite needs none: its
+   * transactions are serialised.
+   */
+  readonly lockRows: string;
   /** A subquery over the strings of one parameter given as a JSON array: `x IN (<this>)`. */
   readonly jsonTextList: string;
 }

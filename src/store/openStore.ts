@@ -1,16 +1,40 @@
 import type { Store } from './db.js';
 import { migrateSqlite } from './migrate.js';
+import { migratePostgres } from './migratePostgres.js';
+import { PostgresStore } from './postgresStore.js';
 import { SqliteStore } from './sqliteStore.js';
 
 /**
- * Opens the database named by `HEARTHOOK_DATABASE`: a file path (or `:memory:`) for SQLite.
- * Migrations are applied on open, so `serve` works on a new file with no other step.
+ * Opens the database named by `HEARTHOOK_DATABASE`: a file path (or `:memory:`) for SQLite, or a
+ * `postgres://` URL for PostgreSQL. A `schema` query parameter keeps Hearthook's tables in that
+ * schema (`postgres://db.internal/fleet?schema=hearthook`). Migrations are applied on open, so
+ * `serve` works on a new database with no other step.
+ *
+ * @example
+ * const store = await openStore('postgres://postgres@127.0.0.1:5432/hearthook');
  */
-export async function openStore(database: string): Promise<Store> {
+export async function openStore(database: string, options: { onError?: (err: Error) => void } = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
-    throw new Error('HEARTHOOK_DATABASE: PostgreSQL is not supported yet; give a SQLite file path');
+    const { connectionString, schema } = splitSchema(database);
+    const store = new PostgresStore({ connectionString, schema, onError: options.onError });
+    try {
+      await migratePostgres(store);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
   }
   const store = new SqliteStore(database);
   migrateSqlite(store);
   return store;
+}
+
+/** Takes our own `schema` parameter out of the URL; `pg` gets the rest. */
+function splitSchema(url: string): { connectionString: string; schema?: string } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { connectionString: url };
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
 }

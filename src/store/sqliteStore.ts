@@ -12,7 +12,11 @@ type Statement = Database.Statement<unknown[], unknown>;
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  readonly dialect: Dialect = { lockRowsSkipLocked: '', jsonTextList: 'SELECT value FROM json_each(?)' };
+  readonly dialect: Dialect = {
+    lockRowsSkipLocked: '',
+    lockRows: '',
+    jsonTextList: 'SELECT value FROM json_each(?)',
+  };
   private readonly conn: Database.Database;
   private readonly statements = new Map<string, Statement>();
   private locked = false;

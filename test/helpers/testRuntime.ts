@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config/config.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createRuntime } from '../../src/server/createRuntime.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { dropTestSchema, newTestSchema, testPostgresUrl } from './testDatabase.js';
 
 export const ADMIN_TOKEN = 'hha_test-admin-token';
 export const INGEST_TOKEN = 'hhi_test-ingest-token';
@@ -19,14 +20,17 @@ export interface TestHearthook {
 }
 
 /**
- * A Hearthook on an in-memory SQLite database with known tokens and a manual clock; the app is
- * called in-process with `app.inject`.
+ * A Hearthook with known tokens and a manual clock; the app is called in-process with
+ * `app.inject`. Its database is in-memory SQLite, or, when `HEARTHOOK_TEST_DATABASE` (or
+ * `DATABASE_URL`) names a PostgreSQL server, a fresh schema there, dropped on close.
  */
 export async function startTestHearthook(overrides: Partial<Config> = {}): Promise<TestHearthook> {
+  const postgres = testPostgresUrl();
+  const schema = postgres ? newTestSchema(postgres) : undefined;
   const config = loadConfig(
     {},
     {
-      database: ':memory:',
+      database: schema?.database ?? ':memory:',
       adminToken: ADMIN_TOKEN,
       ingestToken: INGEST_TOKEN,
       allowHttp: true,
@@ -36,16 +40,29 @@ export async function startTestHearthook(overrides: Partial<Config> = {}): Promi
     },
   );
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
-  const { rt } = await createRuntime(config, { clock, log: pino({ level: 'silent' }) });
+  const dropSchema = async () => {
+    if (postgres && schema) await dropTestSchema(postgres, schema.schema);
+  };
+  let rt: Runtime;
+  try {
+    ({ rt } = await createRuntime(config, { clock, log: pino({ level: 'silent' }) }));
+  } catch (err) {
+    await dropSchema();
+    throw err;
+  }
   const app = await buildApp(rt);
   await app.ready();
+  let closed = false;
   return {
     rt,
     app,
     clock,
     async close() {
+      if (closed) return;
+      closed = true;
       await app.close();
       await rt.store.close();
+      await dropSchema();
     },
   };
 }

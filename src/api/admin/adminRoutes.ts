@@ -4,6 +4,7 @@ import { requireAdmin } from '../auth.js';
 import { companyRoutes } from './companies.js';
 import { contractAdminRoutes } from './contracts.js';
 import { gatewayRoutes } from './gateways.js';
+import { webhookHealthRoutes } from './webhookHealth.js';
 
 /** Operator routes under `/v1/admin`: companies, their API keys, gateways and contracts. */
 export function adminRoutes(rt: Runtime): FastifyPluginAsync {
@@ -12,5 +13,6 @@ export function adminRoutes(rt: Runtime): FastifyPluginAsync {
     companyRoutes(app, rt);
     gatewayRoutes(app, rt);
     contractAdminRoutes(app, rt);
+    webhookHealthRoutes(app, rt);
   };
 }

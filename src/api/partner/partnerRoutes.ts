@@ -4,7 +4,11 @@ import { requirePartner } from '../auth.js';
 import { apiKeyRoutes } from './apiKeys.js';
 import { contractRoutes } from './contracts.js';
 import { deliveryRoutes } from './deliveries.js';
+import { deliveryActionRoutes } from './deliveryActions.js';
 import { webhookRoutes } from './webhooks.js';
+import { webhookUpgradeRoutes } from './webhookUpgrade.js';
+import { webhookSecretRoutes } from './webhookSecrets.js';
+import { webhookTestRoutes } from './webhookTest.js';
 
 /** Partner routes under `/v1` (x-api-key): API keys, contracts, webhooks, deliveries. */
 export function partnerRoutes(rt: Runtime): FastifyPluginAsync {
@@ -13,6 +17,10 @@ export function partnerRoutes(rt: Runtime): FastifyPluginAsync {
     apiKeyRoutes(app, rt);
     contractRoutes(app, rt);
     webhookRoutes(app, rt);
+    webhookUpgradeRoutes(app, rt);
     deliveryRoutes(app, rt);
+    deliveryActionRoutes(app, rt);
+    webhookSecretRoutes(app, rt);
+    webhookTestRoutes(app, rt);
   };
 }

@@ -4,8 +4,8 @@ import type { EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
 import { newId } from '../../util/ids.js';
-import { currentMajor } from '../../versions/registry.js';
-import { notFound } from '../httpError.js';
+import { currentMajor, unsupportedReason } from '../../versions/registry.js';
+import { badRequest, notFound } from '../httpError.js';
 import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
 import {
   type CreateWebhookBody,
@@ -27,6 +27,9 @@ export interface WebhookRow {
   description: string | null;
   enabled: number;
   api_version: number;
+  /** Set when the dispatcher moved the webhook off a major past its end of support. */
+  auto_upgraded_at: number | null;
+  auto_upgraded_from: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -42,6 +45,8 @@ export function webhookJson(row: WebhookRow) {
     description: row.description,
     enabled: row.enabled === 1,
     apiVersion: row.api_version,
+    autoUpgradedAt: iso(row.auto_upgraded_at),
+    autoUpgradedFrom: row.auto_upgraded_from,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -89,6 +94,9 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       const body = request.body;
       const url = checkWebhookUrl(body.url, rt.config.allowHttp);
       const now = rt.clock.now();
+      // The schema knows every major; whether it may be pinned to depends on the date.
+      const notPinnable = body.apiVersion === undefined ? undefined : unsupportedReason(body.apiVersion, now, rt.config.apiVersions);
+      if (notPinnable) throw badRequest('/body/apiVersion', notPinnable);
       // Standard Webhooks secrets: `whsec_` + base64 of the key; 24 bytes as Svix makes them.
       const secret = 'whsec_' + randomBytes(24).toString('base64');
       const row: WebhookRow = {
@@ -102,7 +110,9 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         event_types: JSON.stringify(body.eventTypes),
         description: body.description ?? null,
         enabled: body.enabled === false ? 0 : 1,
-        api_version: body.apiVersion ?? currentMajor(now),
+        api_version: body.apiVersion ?? currentMajor(now, rt.config.apiVersions),
+        auto_upgraded_at: null,
+        auto_upgraded_from: null,
         created_at: now,
         updated_at: now,
       };
@@ -161,6 +171,16 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       const now = rt.clock.now();
       const row = await rt.store.transaction(async (tx) => {
         await findOwnWebhook(tx, request.params.id, request.companyId);
+        // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
+        // disable job would strike again at once; disabling it records when and why.
+        if (request.body.enabled !== undefined) {
+          await tx.run(
+            request.body.enabled
+              ? 'UPDATE webhooks SET failing_since = NULL, disabled_at = NULL, disabled_reason = NULL WHERE id = ? AND enabled = 0'
+              : "UPDATE webhooks SET disabled_at = ?, disabled_reason = 'disabled by the partner' WHERE id = ? AND enabled = 1",
+            request.body.enabled ? [request.params.id] : [now, request.params.id],
+          );
+        }
         await tx.run(
           `UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
           [...changes.map(([, value]) => value), now, request.params.id],

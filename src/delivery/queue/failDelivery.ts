@@ -3,6 +3,7 @@ import type { Db } from '../../store/db.js';
 /**
  * Records a failed attempt: back in the queue at `nextAttemptAt` (status `failed`), or `dead`
  * when `nextAttemptAt` is null (the schedule is used up, or the endpoint is gone).
+ * (The CAST is for PostgreSQL, which cannot infer a parameter's type from `? IS NULL` alone.)
  */
 export function failDelivery(
   db: Db,
@@ -14,7 +15,7 @@ export function failDelivery(
 ): Promise<number> {
   return db.run(
     `UPDATE deliveries
-        SET status = CASE WHEN ? IS NULL THEN 'dead' ELSE 'failed' END,
+        SET status = CASE WHEN CAST(? AS BIGINT) IS NULL THEN 'dead' ELSE 'failed' END,
             next_attempt_at = ?, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
       WHERE id = ? AND status = 'delivering'`,
     [nextAttemptAt, nextAttemptAt, statusCode, error, now, id],

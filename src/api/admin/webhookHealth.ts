@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { iso, problems } from '../schemas.js';
+
+interface HealthRow {
+  id: string;
+  company_id: string;
+  url: string;
+  enabled: number;
+  failing_since: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  queued: number | string;
+  dead: number | string;
+}
+
+interface HealthQuery {
+  status: 'failing' | 'disabled';
+  limit: number;
+}
+
+const FILTERS: Record<HealthQuery['status'], string> = {
+  failing: 'w.enabled = 1 AND w.failing_since IS NOT NULL',
+  disabled: 'w.enabled = 0',
+};
+
+const webhookHealthSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    companyId: { type: 'string' },
+    url: { type: 'string' },
+    enabled: { type: 'boolean' },
+    failingSince: { type: ['string', 'null'], format: 'date-time', description: 'start of the current run of failures' },
+    disabledAt: { type: ['string', 'null'], format: 'date-time' },
+    disabledReason: { type: ['string', 'null'] },
+    queued: { type: 'integer', description: 'deliveries waiting to be sent' },
+    dead: { type: 'integer', description: 'dead deliveries (retryable, recoverable)' },
+  },
+  required: ['id', 'companyId', 'url', 'enabled', 'failingSince', 'disabledAt', 'disabledReason', 'queued', 'dead'],
+} as const;
+
+/**
+ * `GET /v1/admin/webhooks?status=failing|disabled`: the endpoints operators should look at,
+ * longest-troubled first, with how much is waiting for each. `status` is required: this is a
+ * list of trouble, and an absent filter would read as "every webhook".
+ *
+ * @example
+ * curl -H 'Authorization: Bearer hha_…' 'https://hearthook.example/v1/admin/webhooks?status=disabled'
+ */
+export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.get<{ Querystring: HealthQuery }>(
+    '/webhooks',
+    {
+      schema: {
+        tags: ['Operator'],
+        security: [{ adminToken: [] }],
+        summary: 'Webhooks whose endpoint is failing, or that are disabled',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['status'],
+          properties: {
+            status: {
+              type: 'string',
+              enum: ['failing', 'disabled'],
+              description: 'failing: enabled, and no success since failingSince; disabled: not enabled',
+            },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { data: { type: 'array', items: webhookHealthSchema } }, required: ['data'] },
+          ...problems(),
+        },
+      },
+    },
+    async (request) => {
+      const { status, limit } = request.query;
+      // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
+      const rows = await rt.store.all<HealthRow>(
+        `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
+                (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
+                (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
+           FROM webhooks w
+          WHERE ${FILTERS[status]}
+          ORDER BY COALESCE(w.failing_since, w.disabled_at, w.updated_at), w.id
+          LIMIT ?`,
+        [limit],
+      );
+      return {
+        data: rows.map((r) => ({
+          id: r.id,
+          companyId: r.company_id,
+          url: r.url,
+          enabled: r.enabled === 1,
+          failingSince: iso(r.failing_since),
+          disabledAt: iso(r.disabled_at),
+          disabledReason: r.disabled_reason,
+          // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
+          queued: Number(r.queued),
+          dead: Number(r.dead),
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
+import type { Runtime } from '../../runtime.js';
+import { badRequest, HttpError, notFound } from '../httpError.js';
+import { deliverySchema, problems } from '../schemas.js';
+import { deliveryJson } from './deliveries.js';
+import { findOwnWebhook } from './webhooks.js';
+
+type DeliveryRow = Parameters<typeof deliveryJson>[0];
+
+const security = [{ partnerKey: [] }];
+const tags = ['Deliveries'];
+
+/** The caller's delivery `id` as the API shows it, or undefined when it is not theirs. */
+function ownDelivery(rt: Runtime, id: number, companyId: string): Promise<DeliveryRow | undefined> {
+  return rt.store.get<DeliveryRow>(
+    `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.status, d.attempts,
+            d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at
+       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.id = ? AND w.company_id = ?`,
+    [id, companyId],
+  );
+}
+
+/**
+ * Dead letters back into the queue: `POST /v1/deliveries/{id}/retry` (one) and
+ * `POST /v1/webhooks/{id}/recover` (every dead delivery since a time). Neither starts a new
+ * retry schedule: a re-queued delivery keeps its attempts, so one that fails again after its
+ * schedule is used up is dead again at once instead of retrying for days. A disabled webhook's
+ * re-queued deliveries wait in the queue and go out when it is enabled again (recover, then
+ * re-enable, is the way back after an outage).
+ *
+ * @example
+ * curl -X POST -H 'x-api-key: xHCSAPI…' https://hearthook.example/v1/deliveries/42/retry
+ * curl -X POST -H 'x-api-key: xHCSAPI…' -H 'content-type: application/json' \
+ *   -d '{"since":"2026-06-01T00:00:00Z"}' https://hearthook.example/v1/webhooks/wh_…/recover   // {"recovered":17}
+ */
+export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post<{ Params: { id: number } }>(
+    '/deliveries/:id/retry',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Send a failed or dead delivery again now (its attempts count on; no new schedule)',
+        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        response: { 202: deliverySchema, ...problems(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const now = rt.clock.now();
+      if (!(await retryDelivery(rt.store, id, request.companyId, now))) {
+        const row = await ownDelivery(rt, id, request.companyId);
+        if (!row) throw notFound('delivery');
+        throw new HttpError(409, `delivery ${id} is ${row.status}; only failed or dead deliveries can be retried`, [
+          { field: '/params/id', message: `is ${row.status}, not failed or dead` },
+        ]);
+      }
+      rt.store.notifyWork();
+      const row = await ownDelivery(rt, id, request.companyId);
+      if (!row) throw notFound('delivery'); // its webhook was deleted in between
+      reply.code(202);
+      return deliveryJson(row);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { since: string } }>(
+    '/webhooks/:id/recover',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Re-queue every dead delivery of a webhook created at or after a time',
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['since'],
+          properties: { since: { type: 'string', format: 'date-time', description: 'ISO 8601, e.g. 2026-06-01T00:00:00Z' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { recovered: { type: 'integer', description: 'how many dead deliveries were re-queued' } },
+            required: ['recovered'],
+          },
+          ...problems(404),
+        },
+      },
+    },
+    async (request) => {
+      const since = Date.parse(request.body.since);
+      // The schema admits what JavaScript cannot place in time (a leap second, 23:59:60).
+      if (Number.isNaN(since)) throw badRequest('/body/since', 'is not a time this server can read');
+      const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
+      const recovered = await recoverDeliveries(rt.store, webhook.id, since, rt.clock.now());
+      if (recovered > 0) rt.store.notifyWork();
+      return { recovered };
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../runtime.js';
+import { effectiveMajor, unsupportedReason } from '../../versions/registry.js';
+import { badRequest } from '../httpError.js';
+import { problems, webhookSchema } from '../schemas.js';
+import { findOwnWebhook, webhookJson } from './webhooks.js';
+
+interface UpgradeBody {
+  apiVersion: number;
+}
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion'],
+  properties: { apiVersion: { type: 'integer', minimum: 1, description: 'a released, supported major newer than the current one' } },
+} as const;
+
+/**
+ * `POST /v1/webhooks/{id}/upgrade` `{apiVersion}`: the partner opts in to a newer major (after
+ * trying it with `POST /v1/webhooks/{id}/test?apiVersion=`). The next attempt of every delivery,
+ * retries of older events included, renders in it. Moving back is refused: the old major is
+ * deprecated, and a partner that upgraded told the receiver to expect the new shape. Asking for
+ * the major the webhook is already on changes nothing and answers 200, so a retried call is safe.
+ *
+ * @example
+ * curl -X POST -H 'x-api-key: xHCSAPI…' -d '{"apiVersion":2}' https://hearthook.example/v1/webhooks/wh_…/upgrade
+ */
+export function webhookUpgradeRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.post<{ Params: { id: string }; Body: UpgradeBody }>(
+    '/webhooks/:id/upgrade',
+    {
+      schema: {
+        tags: ['Webhooks'],
+        security: [{ partnerKey: [] }],
+        summary: 'Move a webhook to a newer API major (opt in before the old one’s support ends)',
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        body: bodySchema,
+        response: { 200: webhookSchema, ...problems(404) },
+      },
+    },
+    async (request) => {
+      const now = rt.clock.now();
+      const versions = rt.config.apiVersions;
+      const wanted = request.body.apiVersion;
+      const reason = unsupportedReason(wanted, now, versions);
+      if (reason) throw badRequest('/body/apiVersion', reason);
+      const row = await rt.store.transaction(async (tx) => {
+        const webhook = await findOwnWebhook(tx, request.params.id, request.companyId);
+        // Compared with what it receives now: a pin past its support end already gets the current major.
+        const receiving = effectiveMajor(webhook.api_version, now, versions);
+        if (wanted < receiving) {
+          throw badRequest('/body/apiVersion', `the webhook receives API version ${receiving}; an upgrade cannot go back to ${wanted}`);
+        }
+        if (wanted === webhook.api_version) return webhook;
+        await tx.run('UPDATE webhooks SET api_version = ?, updated_at = ? WHERE id = ?', [wanted, now, webhook.id]);
+        return findOwnWebhook(tx, webhook.id, request.companyId);
+      });
+      return webhookJson(row);
+    },
+  );
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Db, Dialect, Store } from './db.js';
+import { toNumberedPlaceholders } from './postgresPlaceholders.js';
+import { WorkListener } from './postgresWorkListener.js';
+
+/**
+ * The channel `notifyWork` announces on and every process's `onWork` listens on; with a `schema`
+ * option, `hearthook_work_<schema>`, so installations sharing a database do not wake each other.
+ */
+export function workChannel(schema?: string): string {
+  return schema ? `hearthook_work_${schema}` : 'hearthook_work';
+}
+
+/**
+ * At most one NOTIFY per this many ms per process. An ingest of 1000 small batches a second
+ * would otherwise send 1000 NOTIFYs, each waking every dispatcher of every node for one claim;
+ * 50 ms keeps the wake-up latency far below the 1 s poll and bounds the chatter at 20/s.
+ */
+const NOTIFY_THROTTLE_MS = 50;
+
+export interface PostgresOptions {
+  /** `postgres://user@host:port/database` (any form `pg` accepts). */
+  connectionString: string;
+  /**
+   * A schema to keep all tables in (created by the migrations if missing): sets `search_path`
+   * on every pooled connection. Used to give each test its own schema in one database.
+   */
+  schema?: string;
+  /** Pooled connections at most (default 10). */
+  max?: number;
+  /** Told about connection errors that do not belong to a query (e.g. the server restarted). */
+  onError?: (err: Error) => void;
+}
+
+/** int8 (COUNT, SUM, BIGINT columns) and numeric come back as strings by default; we use numbers. */
+const INT8 = 20;
+const NUMERIC = 1700;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === INT8 || oid === NUMERIC) return (text: string) => Number(text);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * The scale-out engine: a `pg` connection pool shared by any number of Hearthook processes.
+ * A transaction holds one pooled client from BEGIN to COMMIT; statements outside one take any
+ * client. Dispatchers claim with `FOR UPDATE SKIP LOCKED` and are woken by `NOTIFY`.
+ *
+ * @example
+ * const store = new PostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/hearthook' });
+ * await migratePostgres(store);
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  readonly dialect: Dialect = {
+    lockRowsSkipLocked: 'FOR UPDATE SKIP LOCKED',
+    lockRows: 'FOR UPDATE',
+    jsonTextList: 'SELECT jsonb_array_elements_text(CAST(? AS jsonb))',
+  };
+  readonly schema: string | undefined;
+  /** The pool, for migrations and tests that need a client of their own. */
+  readonly pool: pg.Pool;
+  private readonly config: pg.ClientConfig;
+  private readonly sqlCache = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+  /** Tells our own NOTIFYs (which we also receive) from other processes'. */
+  private readonly instance = randomBytes(8).toString('hex');
+  private listener: WorkListener | undefined;
+  private lastNotify = 0;
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: PostgresOptions) {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]{0,47}$/.test(options.schema)) {
+      throw new Error(`PostgreSQL schema "${options.schema}": use at most 48 lower-case letters, digits and _`);
+    }
+    this.schema = options.schema;
+    this.config = {
+      connectionString: options.connectionString,
+      types,
+      application_name: 'hearthook',
+      // search_path as a startup option: set on every connection before its first query.
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    };
+    this.pool = new pg.Pool({ ...this.config, max: options.max ?? 10 });
+    this.pool.on('error', (err) => options.onError?.(err));
+  }
+
+  async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return (await this.pool.query(this.convert(sql), toPostgres(params))).rows as T[];
+  }
+
+  async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params?: readonly unknown[]): Promise<number> {
+    return (await this.pool.query(this.convert(sql), toPostgres(params))).rowCount ?? 0;
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const tx: Db = {
+      dialect: this.dialect,
+      all: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows as never,
+      get: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows[0] as never,
+      run: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rowCount ?? 0,
+      transaction: (inner) => inner(tx), // nested: already inside the one transaction, as on SQLite
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true; // the connection itself failed: do not hand it out again
+        });
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  notifyWork(): void {
+    for (const listener of this.listeners) listener();
+    if (this.closed || this.notifyTimer) return;
+    const wait = this.lastNotify + NOTIFY_THROTTLE_MS - Date.now();
+    if (wait <= 0) this.sendNotify();
+    // Within the window: one trailing NOTIFY covers every call made meanwhile.
+    else this.notifyTimer = setTimeout(() => this.sendNotify(), wait);
+  }
+
+  onWork(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.listener && !this.closed) {
+      this.listener = new WorkListener(this.config, workChannel(this.schema), (payload) => {
+        if (payload === this.instance) return; // ours: local listeners were called already
+        for (const l of this.listeners) l();
+      });
+      this.listener.start();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        void this.listener?.stop();
+        this.listener = undefined;
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.notifyTimer);
+    await this.listener?.stop();
+    await this.pool.end();
+  }
+
+  private sendNotify(): void {
+    this.notifyTimer = undefined;
+    if (this.closed) return;
+    this.lastNotify = Date.now();
+    // Best effort: polling finds the work anyway.
+    this.pool.query('SELECT pg_notify($1, $2)', [workChannel(this.schema), this.instance]).catch((err) => this.options.onError?.(err));
+  }
+
+  private convert(sql: string): string {
+    let text = this.sqlCache.get(sql);
+    if (text === undefined) {
+      // Bounded: IN lists of every length make many texts; rebuilding one costs microseconds.
+      if (this.sqlCache.size >= 2000) this.sqlCache.clear();
+      text = toNumberedPlaceholders(sql);
+      this.sqlCache.set(sql, text);
+    }
+    return text;
+  }
+}
+
+/** The shared dialect uses 0/1 for booleans (columns are integers) and NULL for undefined. */
+function toPostgres(params: readonly unknown[] | undefined): unknown[] {
+  if (!params) return [];
+  return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedPartner } from '../helpers/seed.js';
+import { Cluster, INGEST_TOKEN, type Node, scaleoutSkipReason, waitFor } from './cluster.js';
+import { CountingReceiver } from './countingReceiver.js';
+
+const skip = scaleoutSkipReason();
+const GATEWAYS = Array.from({ length: 8 }, (_, i) => String(300000000 + i));
+const MESSAGES_PER_GATEWAY = 400;
+const BATCH = 20;
+/** Per node; bounds how many deliveries the killed node can have had in flight. */
+const MAX_IN_FLIGHT = 64;
+const DELIVERY_TIMEOUT_MS = 2000;
+const LEASE_MS = 4 * DELIVERY_TIMEOUT_MS;
+/** Which gateways each receiver's webhook is entitled to (through its company's contracts). */
+const ENTITLED: Array<(gatewayIndex: number) => boolean> = [() => true, (g) => g % 2 === 0, (g) => g % 2 === 1, (g) => g < 4];
+
+describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const cluster = new Cluster({
+    HEARTHOOK_DELIVERY_TIMEOUT: `${DELIVERY_TIMEOUT_MS}ms`,
+    HEARTHOOK_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
+    HEARTHOOK_POLL_INTERVAL: '200ms',
+    HEARTHOOK_SCHEDULER_LEASE: '2s',
+    HEARTHOOK_RETRY_SCHEDULE: '0s,1s,2s,5s,10s',
+  });
+  const receivers = ENTITLED.map(() => new CountingReceiver(20));
+  const webhookIds: string[] = [];
+
+  beforeAll(async () => {
+    await Promise.all(receivers.map((r) => r.start()));
+    await cluster.start(3);
+    for (const [r, receiver] of receivers.entries()) {
+      const gateways = GATEWAYS.filter((_, g) => ENTITLED[r](g));
+      const seeded = await seedPartner(cluster.rt, { url: receiver.url, gatewayId: gateways[0], eventTypes: ['CONNECTIVITY_STATUS'] });
+      webhookIds.push(seeded.webhookId);
+      const now = Date.now();
+      for (const gatewayId of gateways.slice(1)) {
+        await cluster.store.run('INSERT INTO gateways (id, type, timezone, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+          gatewayId,
+          'K40',
+          'UTC',
+          now,
+        ]);
+        await cluster.store.run(
+          "INSERT INTO contracts (gateway_id, company_id, status, consent, created_at, updated_at) VALUES (?, ?, 'ACTIVE', 'MONITOR_AND_CONTROL', ?, ?)",
+          [gatewayId, seeded.companyId, now, now],
+        );
+      }
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster.stop();
+    await Promise.all(receivers.map((r) => r.stop()));
+  });
+
+  it('delivers every accepted event to every entitled endpoint after one node is SIGKILLed mid-run, duplicating only what that node had in flight', async () => {
+    const received = () => receivers.reduce((n, r) => n + r.requests, 0);
+    let accepted = 0;
+    let killedAt = 0;
+    let killed: Node | undefined;
+
+    // Each gateway sends its messages in order, one batch at a time, to the live nodes in turn; a
+    // batch whose node dies under it is sent again (as a gateway would), its message ids making
+    // the resend harmless.
+    let turn = 0;
+    const sendBatch = async (body: unknown[]) => {
+      for (let tries = 0; tries < 20; tries++) {
+        const live = cluster.live();
+        const node = live[turn++ % live.length];
+        try {
+          const res = await fetch(`${node.url}/v1/ingest`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${INGEST_TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          if (res.status === 202) {
+            accepted += ((await res.json()) as { accepted: number }).accepted;
+            return;
+          }
+          throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+        } catch (err) {
+          if (node.alive) throw err;
+        }
+      }
+      throw new Error('ingest kept failing');
+    };
+    const sendGateway = async (gatewayId: string) => {
+      for (let i = 0; i < MESSAGES_PER_GATEWAY; i += BATCH) {
+        const body = Array.from({ length: BATCH }, (_, j) => ({
+          kind: 'connection',
+          gatewayId,
+          messageId: `m${i + j}`,
+          status: (i + j) % 2 === 0 ? 'CONNECTED' : 'DISCONNECTED',
+        }));
+        await sendBatch(body);
+      }
+    };
+    const killer = (async () => {
+      await waitFor(() => received() >= 2000, 60_000, '2000 deliveries before the kill');
+      killed = cluster.nodes[0];
+      killedAt = Date.now();
+      cluster.kill(killed);
+    })();
+    await Promise.all([...GATEWAYS.map(sendGateway), killer]);
+    expect(killed).toBeDefined();
+
+    // Every message flips the gateway's status: one CONNECTIVITY_STATUS each.
+    const events = await cluster.store.all<{ id: string; gateway_id: string }>("SELECT id, gateway_id FROM events WHERE type = 'CONNECTIVITY_STATUS'");
+    expect(events).toHaveLength(GATEWAYS.length * MESSAGES_PER_GATEWAY);
+    expect(accepted).toBeLessThanOrEqual(events.length); // a batch committed just before the kill is "duplicate" on resend
+
+    const expected = receivers.map((_, r) => new Set(events.filter((e) => ENTITLED[r](GATEWAYS.indexOf(e.gateway_id))).map((e) => e.id)));
+    const total = expected.reduce((n, s) => n + s.size, 0);
+    const missing = () => receivers.reduce((n, r, i) => n + [...expected[i]].filter((id) => !r.arrivals.has(id)).length, 0);
+    // Leases of the dead node expire after 4 × the timeout; the reclaim job runs every 5 s.
+    await waitFor(() => missing() === 0, 60_000, `all ${total} deliveries (missing ${missing()})`);
+    await new Promise((r) => setTimeout(r, 1000)); // stragglers would show up now
+
+    for (const [i, r] of receivers.entries()) {
+      expect(new Set(r.arrivals.keys()), `receiver ${i} got exactly its events`).toEqual(expected[i]);
+    }
+
+    // Duplicates: only deliveries the killed node had in flight, sent again by another node
+    // once their lease ran out, never while the first sender could still hold it.
+    const duplicates = receivers.flatMap((r, i) => [...r.arrivals].filter(([, times]) => times.length > 1).map(([id, times]) => ({ i, id, times })));
+    expect(duplicates.length).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+    for (const { i, id, times } of duplicates) {
+      expect(times, `${id} at receiver ${i}`).toHaveLength(2);
+      expect(times[0]).toBeLessThanOrEqual(killedAt + 100); // sent before the kill (100 ms for the wire)
+      // Reclaimed only once its lease expired: the lease was taken at most a timeout before the first send.
+      expect(times[1] - times[0]).toBeGreaterThanOrEqual(LEASE_MS - DELIVERY_TIMEOUT_MS);
+      const row = await cluster.store.get<{ attempts: number; status: string }>(
+        'SELECT attempts, status FROM deliveries WHERE event_id = ? AND webhook_id = ?',
+        [id, webhookIds[i]],
+      );
+      expect(row).toEqual({ attempts: 2, status: 'delivered' });
+    }
+    const notDelivered = await cluster.store.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status <> 'delivered'");
+    expect(notDelivered!.n).toBe(0);
+    const stats = { events: events.length, deliveries: total, duplicates: duplicates.length, requests: received() };
+    console.log(`scale-out run: ${JSON.stringify(stats)}`);
+  }, 180_000);
+});
