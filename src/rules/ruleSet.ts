@@ -10,6 +10,8 @@ export type { DataPointRuleData, RuleData } from './validateRules.js';
 export interface Rules {
   /** A gateway silent this long (ms) is reported OFFLINE. */
   offlineAfter: number;
+  /** How often (ms) the connectivity check runs: every 15 minutes, as the reference page says. */
+  connectivityCheckInterval: number;
   /** A fault that clears within this (ms) is never reported. */
   transientFaultWindow: number;
   /** Fault severities that matter (INFO does not, by default). */
@@ -129,6 +131,7 @@ function compileRules(data: RuleData): Rules {
 
   return {
     offlineAfter: parseDuration(data.connectivity.offlineAfter),
+    connectivityCheckInterval: parseDuration(data.connectivity.checkInterval),
     transientFaultWindow: parseDuration(data.faults.transientFaultWindow),
     relevantSeverities: new Set(data.faults.relevantSeverities),
     dailyAggregateGrace: parseDuration(data.dailyAggregate.grace),

@@ -10,7 +10,7 @@ export interface DataPointRuleData {
 
 /** The rule set as written in `rules/default.json` (after an operator file is merged over it). */
 export interface RuleData {
-  connectivity: { offlineAfter: string };
+  connectivity: { offlineAfter: string; checkInterval: string };
   faults: {
     relevantSeverities: string[];
     transientFaultWindow: string;
@@ -42,8 +42,11 @@ export function validateRuleData(data: unknown): string[] {
   const root = object(data, '', ['connectivity', 'faults', 'dataPoints', 'dailyAggregate'], problems);
   if (!root) return problems;
 
-  const connectivity = object(root.connectivity, '/connectivity', ['offlineAfter'], problems);
-  if (connectivity) duration(connectivity.offlineAfter, '/connectivity/offlineAfter', problems);
+  const connectivity = object(root.connectivity, '/connectivity', ['offlineAfter', 'checkInterval'], problems);
+  if (connectivity) {
+    duration(connectivity.offlineAfter, '/connectivity/offlineAfter', problems);
+    duration(connectivity.checkInterval, '/connectivity/checkInterval', problems);
+  }
 
   const faults = object(
     root.faults,

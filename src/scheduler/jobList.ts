@@ -1,11 +1,20 @@
-import type { Job } from './scheduler.js';
+import type { Rules } from '../rules/ruleSet.js';
+import { checkConnectivity } from './jobs/checkConnectivity.js';
 import { disableFailingWebhooks } from './jobs/disableFailingWebhooks.js';
+import { emitDailyAggregates } from './jobs/emitDailyAggregates.js';
 import { reclaimLeases } from './jobs/reclaimLeases.js';
+import { reportPendingFaults } from './jobs/reportPendingFaults.js';
+import type { Job } from './scheduler.js';
 
 /** Every periodic job of Hearthook and how often it runs. */
-export function jobList(): Job[] {
+export function jobList(rules: Rules): Job[] {
   return [
     { name: 'reclaim-leases', intervalMs: 5_000, run: reclaimLeases },
+    { name: 'check-connectivity', intervalMs: rules.connectivityCheckInterval, run: checkConnectivity },
+    // A fault is reported once it outlived the transient window; checking at a fraction of the
+    // window keeps the report close to that moment.
+    { name: 'report-pending-faults', intervalMs: Math.max(1000, Math.floor(rules.transientFaultWindow / 8)), run: reportPendingFaults },
+    { name: 'emit-daily-aggregates', intervalMs: 60_000, run: emitDailyAggregates },
     { name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks },
   ];
 }

@@ -43,7 +43,7 @@ export async function startHearthook(
     running.dispatcher.start();
   }
   if (roles.includes('scheduler')) {
-    running.scheduler = new Scheduler(rt, jobList(), 1000, config.schedulerLeaseMs);
+    running.scheduler = new Scheduler(rt, jobList(rt.rules), 1000, config.schedulerLeaseMs);
     running.scheduler.start();
   }
   if (roles.includes('api')) {

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { loadRules } from '../../src/rules/ruleSet.js';
 import { jobList } from '../../src/scheduler/jobList.js';
 import { disableFailingWebhooks } from '../../src/scheduler/jobs/disableFailingWebhooks.js';
 import { admin } from '../helpers/testRuntime.js';
@@ -154,6 +155,6 @@ describe('the disable setting and job', () => {
   });
 
   it('runs every minute in the scheduler', () => {
-    expect(jobList()).toContainEqual({ name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks });
+    expect(jobList(loadRules())).toContainEqual({ name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks });
   });
 });
