@@ -14,12 +14,23 @@ export interface NewEvent {
   forCompany?: string;
 }
 
-interface Recipient {
+interface RecipientRow {
   company_id: string;
   consent: Consent;
   webhook_id: string | null;
   event_types: string | null;
 }
+
+interface Recipient {
+  company_id: string;
+  consent: Consent;
+  webhook_id: string | null;
+  /** The webhook's subscribed types, parsed once per batch rather than once per event. */
+  types: ReadonlySet<string>;
+}
+
+const parseRecipients = (rows: RecipientRow[]): Recipient[] =>
+  rows.map((r) => ({ ...r, types: new Set<string>(r.event_types ? JSON.parse(r.event_types) : []) }));
 
 /**
  * Writes each event, who is entitled to it, and one delivery per matching webhook, in the
@@ -43,11 +54,13 @@ export async function fanOut(tx: Db, now: number, events: readonly NewEvent[]): 
     ]);
     let recipients = recipientsByGateway.get(event.gatewayId);
     if (!recipients) {
-      recipients = await tx.all<Recipient>(
-        `SELECT c.company_id, c.consent, w.id AS webhook_id, w.event_types
-           FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
-          WHERE c.gateway_id = ? AND c.status = 'ACTIVE'`,
-        [event.gatewayId],
+      recipients = parseRecipients(
+        await tx.all<RecipientRow>(
+          `SELECT c.company_id, c.consent, w.id AS webhook_id, w.event_types
+             FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
+            WHERE c.gateway_id = ? AND c.status = 'ACTIVE'`,
+          [event.gatewayId],
+        ),
       );
       recipientsByGateway.set(event.gatewayId, recipients);
     }
@@ -60,7 +73,7 @@ export async function fanOut(tx: Db, now: number, events: readonly NewEvent[]): 
         companies.add(r.company_id);
         await tx.run('INSERT INTO event_recipients (event_id, company_id) VALUES (?, ?)', [id, r.company_id]);
       }
-      if (!r.webhook_id || !(JSON.parse(r.event_types ?? '[]') as string[]).includes(event.type)) continue;
+      if (!r.webhook_id || !r.types.has(event.type)) continue;
       const seq = await tx.get<{ last_sequence: number }>(
         `INSERT INTO webhook_sequences (webhook_id, gateway_id, last_sequence) VALUES (?, ?, 1)
          ON CONFLICT (webhook_id, gateway_id) DO UPDATE SET last_sequence = webhook_sequences.last_sequence + 1
@@ -79,11 +92,13 @@ export async function fanOut(tx: Db, now: number, events: readonly NewEvent[]): 
 }
 
 /** A contract event goes to its company's enabled webhooks, whatever the consent. */
-function contractRecipients(tx: Db, companyId: string): Promise<Recipient[]> {
-  return tx.all<Recipient>(
-    `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.event_types
-       FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id AND w.enabled = 1
-      WHERE c.id = ?`,
-    [companyId],
+async function contractRecipients(tx: Db, companyId: string): Promise<Recipient[]> {
+  return parseRecipients(
+    await tx.all<RecipientRow>(
+      `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.event_types
+         FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id AND w.enabled = 1
+        WHERE c.id = ?`,
+      [companyId],
+    ),
   );
 }
