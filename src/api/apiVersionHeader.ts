@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
-import { currentMajor, unsupportedReason, versionHeader } from '../versions/registry.js';
+import { type ApiVersion, currentMajor, unsupportedReason, versionHeader } from '../versions/registry.js';
 import { HttpError } from './httpError.js';
 
 const HEADER = 'x-api-version';
@@ -11,10 +11,10 @@ const FIELD = '/headers/x-api-version';
  * major. A request names a major only: minors never break anything, so there is nothing to
  * choose between them.
  */
-export function apiVersionHeaderProblem(value: string, now: number, rt: Pick<Runtime, 'config'>): string | undefined {
+export function apiVersionHeaderProblem(value: string, now: number, versions: readonly ApiVersion[]): string | undefined {
   if (/^\d+\.\d+$/.test(value)) return `must be a major only, such as "${value.split('.')[0]}", not MAJOR.MINOR`;
   if (!/^[1-9]\d{0,5}$/.test(value)) return `"${value}" is not an API major; send a whole number such as "2"`;
-  return unsupportedReason(Number(value), now, rt.config.apiVersions);
+  return unsupportedReason(Number(value), now, versions);
 }
 
 /**
@@ -32,7 +32,7 @@ export function useApiVersionHeader(app: FastifyInstance, rt: Runtime): void {
     if (raw === undefined) return;
     // Node joins a repeated header with ", ", which the pattern then refuses as malformed.
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    const problem = apiVersionHeaderProblem(value, rt.clock.now(), rt);
+    const problem = apiVersionHeaderProblem(value, rt.clock.now(), rt.config.apiVersions);
     if (problem) throw new HttpError(400, `${HEADER}: ${problem}`, [{ field: FIELD, message: problem }]);
     reply.header(HEADER, versionHeader(Number(value), rt.config.apiVersions));
   });

@@ -107,6 +107,7 @@ const deliveryProperties = {
   gatewayId: { type: 'string' },
   eventType: eventTypeSchema,
   sequence: { type: 'integer', description: 'gap-free per (webhook, gateway)' },
+  apiVersion: nullable({ type: 'integer', description: 'the API major of the latest attempt; null before the first' }),
   status: { type: 'string', enum: [...DELIVERY_STATUSES] },
   attempts: { type: 'integer' },
   nextAttemptAt: nullable(isoTime),

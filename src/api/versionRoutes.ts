@@ -7,10 +7,9 @@ import { iso, problemSchema } from './schemas.js';
 
 const tags = ['Versions'];
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
-const publicProblems = {
-  404: { description: 'no such major', content: { 'application/problem+json': { schema: problemSchema } } },
-  400: { description: 'invalid request', content: { 'application/problem+json': { schema: problemSchema } } },
-};
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
+/** No 401: these routes take no credentials. A 400 comes from a bad `x-api-version` or path. */
+const invalid = { 400: problem('invalid request; `errors` names each field') };
 
 const versionSchema = {
   type: 'object',
@@ -56,7 +55,7 @@ export function versionRoutes(rt: Runtime): FastifyPluginAsync {
               properties: { current: { type: 'string', description: 'MAJOR.MINOR of the current major' }, data: { type: 'array', items: versionSchema } },
               required: ['current', 'data'],
             },
-            ...publicProblems,
+            ...invalid,
           },
         },
       },
@@ -84,7 +83,8 @@ export function versionRoutes(rt: Runtime): FastifyPluginAsync {
               },
               required: ['major', 'version', 'schemas'],
             },
-            ...publicProblems,
+            ...invalid,
+            404: problem('Hearthook has no such major'),
           },
         },
       },

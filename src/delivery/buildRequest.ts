@@ -1,6 +1,6 @@
 import { packageVersion } from '../util/packageVersion.js';
 import { RENDERERS, type StoredEvent } from '../versions/renderEvent.js';
-import { versionHeader } from '../versions/registry.js';
+import { API_VERSIONS, type ApiVersion, versionHeader } from '../versions/registry.js';
 import type { Target } from './loadDeliveryTargets.js';
 import { signPayload } from './signPayload.js';
 
@@ -23,6 +23,7 @@ export function buildRequest(
   sequence: number,
   major: number,
   nowMs: number,
+  versions: readonly ApiVersion[] = API_VERSIONS,
 ): WebhookRequest {
   const render = RENDERERS[major];
   if (!render) throw new Error(`no renderer for API major ${major}`);
@@ -31,7 +32,7 @@ export function buildRequest(
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
-    'x-api-version': versionHeader(major),
+    'x-api-version': versionHeader(major, versions),
     'webhook-id': event.id,
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signPayload(target.signingKeys, event.id, timestamp, body),

@@ -174,7 +174,7 @@ export class Dispatcher {
   }
 
   private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target, major: number): Promise<PostResult> {
-    const { url, headers, body } = buildRequest(event, target, delivery.sequence, major, this.rt.clock.now());
+    const { url, headers, body } = buildRequest(event, target, delivery.sequence, major, this.rt.clock.now(), this.rt.config.apiVersions);
     return this.client.post(url, headers, body);
   }
 

@@ -9,18 +9,20 @@
  * - A major announced with a future release date is **upcoming**: listed and its schemas
  *   published, so partners can prepare, but nothing can be pinned to it yet.
  * - A delivery renders in the webhook's **effective** major ({@link effectiveMajor}): its pinned
- *   major until that major's support ends, then the current one. The dispatcher records such an automatic
- *   upgrade on the webhook once (`autoUpgradedFrom`, `autoUpgradedAt`) and pins it to the current
- *   major.
+ *   major until that major's support ends, then the current one. The dispatcher then records the
+ *   automatic upgrade on the webhook, once (`autoUpgradedFrom`, `autoUpgradedAt`), and pins it to
+ *   the current major.
  * - **Retries** render the webhook's effective major at the time of *that* attempt, not the major
- *   of the first attempt. Why: the partner upgrades a webhook when its receiver is ready for the
- *   new major, and often because the old-major receiver is the one failing; re-sending old-major
- *   bodies for up to a day of retries to a receiver that has moved on would keep failing, and
- *   after the end of support the old renderer is exactly what must stop being used. The receiver
- *   is never left guessing: every request says what it carries in `x-api-version`, and the event
- *   `id` (`webhook-id`) is the same in every major, so de-duplication works across the switch.
- *   `deliveries.api_version` holds the major of the latest attempt.
- *
+ *   of the first attempt, and `deliveries.api_version` holds the major of the latest attempt. Why:
+ *   - a partner opts in when its receiver parses the new major; a retry goes to the receiver as
+ *     it is now, and re-sending the old shape to it would only fail again;
+ *   - the default retry schedule spans about three days, so freezing the first attempt's major
+ *     would keep rendering a major for days after its support ended, which is what the end of
+ *     support must stop;
+ *   - the receiver is never left guessing: every request names its version in `x-api-version`,
+ *     and the event `id` (`webhook-id`) is the same in every major, so a receiver that saw an
+ *     attempt in the old major de-duplicates the retry in the new one.
+
  * The registry is a plain array so tests can inject one of test versions (`Config.apiVersions`);
  * every function takes it as its last argument.
  *

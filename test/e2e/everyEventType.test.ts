@@ -75,7 +75,7 @@ describe('end to end, every event type', () => {
       await otherReceiver.stop();
     }
 
-    const verifier = new Webhook(webhook.secret);
+    const verifier = new Webhook(webhook.secret!);
     const bodies = receiver.received.map((req) => {
       expect(req.method).toBe('POST');
       expect(req.url).toBe('/hooks');
@@ -104,6 +104,17 @@ describe('end to end, every event type', () => {
     expect(Object.keys(fault.descriptions as object).sort()).toEqual(['de', 'en']); // the company's languages
     expect(byType('DATA_POINT')).toContainEqual({ key: 'hvac.emon.compressor.powerCurrent', value: 1450, unit: 'W' });
     expect(byType('DAILY_AGGREGATE')[0]).toMatchObject({ energyConsumption: { value: 12, unit: 'kWh' } });
-    expect(webhook.id).toMatch(/^wh_/);
+
+    // The partner sees each delivery as delivered, in the major it was rendered in.
+    const listed = await expectCall<{ data: Array<{ status: string; apiVersion: number; attempts: number }> }>(
+      hh.app,
+      'GET',
+      `/v1/webhooks/${webhook.id}/deliveries`,
+      partner.headers,
+      undefined,
+      200,
+    );
+    expect(listed.data).toHaveLength(bodies.length);
+    for (const d of listed.data) expect(d).toMatchObject({ status: 'delivered', apiVersion: webhook.apiVersion, attempts: 1 });
   });
 });

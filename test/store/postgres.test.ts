@@ -86,26 +86,39 @@ describe.skipIf(!url)('the PostgreSQL engine (skipped: set HEARTHOOK_TEST_DATABA
     let woken = 0;
     other.onWork(() => woken++);
     const listen = `LISTEN ${workChannel((other as PostgresStore).schema)}`;
-    const pid = async () => (await db.store.get<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = ?', [listen]))?.pid;
-    let listening: number | undefined;
-    for (let i = 0; i < 100 && !(listening = await pid()); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(listening).toBeDefined();
+    /** The server process of the LISTEN connection, once there is one other than `except`. */
+    const listener = async (except?: number) => {
+      for (let i = 0; i < 200; i++) {
+        const row = await db.store.get<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = ? AND pid <> ?', [listen, except ?? 0]);
+        if (row) return row.pid;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('no LISTEN connection');
+    };
+    const listening = await listener();
     db.store.notifyWork();
     await until(() => woken >= 1);
 
     await db.store.get('SELECT pg_terminate_backend(?)', [listening]);
-    let relistening: number | undefined;
-    for (let i = 0; i < 200; i++) {
-      relistening = await pid();
-      if (relistening && relistening !== listening) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(relistening).toBeDefined();
-    expect(relistening).not.toBe(listening);
+    await listener(listening); // reconnected
     const before = woken;
     await new Promise((r) => setTimeout(r, 60)); // past the notify throttle window
     db.store.notifyWork();
     await until(() => woken > before);
+  });
+
+  it('survives losing a connection mid-transaction: the transaction fails, the process lives, the next ones work', async () => {
+    await expect(
+      other.transaction(async (tx) => {
+        await tx.run("INSERT INTO settings (key, value) VALUES ('lost', 'x')");
+        const { pid } = (await tx.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!;
+        await db.store.get('SELECT pg_terminate_backend(?)', [pid]); // the server "restarts" under it
+        await new Promise((r) => setTimeout(r, 100));
+        await tx.run("INSERT INTO settings (key, value) VALUES ('lost2', 'x')");
+      }),
+    ).rejects.toThrow();
+    await other.transaction((tx) => tx.run("INSERT INTO settings (key, value) VALUES ('kept', 'x')"));
+    expect(await other.all('SELECT key FROM settings')).toEqual([{ key: 'kept' }]);
   });
 
   it('sends at most one NOTIFY per 50 ms however often work is announced', async () => {

@@ -10,18 +10,23 @@ interface HealthRow {
   failing_since: number | null;
   disabled_at: number | null;
   disabled_reason: string | null;
+  api_version: number;
+  auto_upgraded_at: number | null;
+  auto_upgraded_from: number | null;
   queued: number | string;
   dead: number | string;
 }
 
 interface HealthQuery {
-  status: 'failing' | 'disabled';
+  status: 'failing' | 'disabled' | 'autoUpgraded';
   limit: number;
 }
 
 const FILTERS: Record<HealthQuery['status'], string> = {
   failing: 'w.enabled = 1 AND w.failing_since IS NOT NULL',
   disabled: 'w.enabled = 0',
+  // API versions (issue 5): moved off a major past its end of support; the partner may need a word.
+  autoUpgraded: 'w.auto_upgraded_at IS NOT NULL',
 };
 
 const webhookHealthSchema = {
@@ -34,6 +39,10 @@ const webhookHealthSchema = {
     failingSince: { type: ['string', 'null'], format: 'date-time', description: 'start of the current run of failures' },
     disabledAt: { type: ['string', 'null'], format: 'date-time' },
     disabledReason: { type: ['string', 'null'] },
+    // In the autoUpgraded list only, so the failing and disabled lists keep their shape.
+    apiVersion: { type: 'integer', description: 'autoUpgraded list: the API major its events are rendered in' },
+    autoUpgradedAt: { type: 'string', format: 'date-time', description: 'autoUpgraded list: when it was moved off a major past its end of support' },
+    autoUpgradedFrom: { type: 'integer', description: 'autoUpgraded list: the major it was moved off then' },
     queued: { type: 'integer', description: 'deliveries waiting to be sent' },
     dead: { type: 'integer', description: 'dead deliveries (retryable, recoverable)' },
   },
@@ -63,8 +72,9 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
           properties: {
             status: {
               type: 'string',
-              enum: ['failing', 'disabled'],
-              description: 'failing: enabled, and no success since failingSince; disabled: not enabled',
+              enum: ['failing', 'disabled', 'autoUpgraded'],
+              description:
+                'failing: enabled, and no success since failingSince; disabled: not enabled; autoUpgraded: moved off a major past its end of support',
             },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
           },
@@ -80,11 +90,12 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
       // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
       const rows = await rt.store.all<HealthRow>(
         `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
+                w.api_version, w.auto_upgraded_at, w.auto_upgraded_from,
                 (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
                 (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
            FROM webhooks w
           WHERE ${FILTERS[status]}
-          ORDER BY COALESCE(w.failing_since, w.disabled_at, w.updated_at), w.id
+          ORDER BY COALESCE(w.failing_since, w.disabled_at, w.auto_upgraded_at, w.updated_at), w.id
           LIMIT ?`,
         [limit],
       );
@@ -97,6 +108,9 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
           failingSince: iso(r.failing_since),
           disabledAt: iso(r.disabled_at),
           disabledReason: r.disabled_reason,
+          ...(status === 'autoUpgraded'
+            ? { apiVersion: r.api_version, autoUpgradedAt: iso(r.auto_upgraded_at), autoUpgradedFrom: r.auto_upgraded_from }
+            : {}),
           // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
           queued: Number(r.queued),
           dead: Number(r.dead),

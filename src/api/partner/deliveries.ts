@@ -11,6 +11,7 @@ interface DeliveryRow {
   gateway_id: string;
   event_type: string;
   sequence: number;
+  api_version: number | null;
   status: string;
   attempts: number;
   next_attempt_at: number | null;
@@ -34,7 +35,7 @@ interface DeliveryQuery {
   before?: number;
 }
 
-const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.status,
+const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.api_version, d.status,
        d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
@@ -47,6 +48,7 @@ export function deliveryJson(row: DeliveryRow) {
     gatewayId: row.gateway_id,
     eventType: row.event_type,
     sequence: row.sequence,
+    apiVersion: row.api_version,
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: iso(row.next_attempt_at),

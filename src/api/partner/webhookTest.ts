@@ -6,6 +6,7 @@ import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { newEventId } from '../../util/ids.js';
+import { effectiveMajor, unsupportedReason } from '../../versions/registry.js';
 import type { StoredEvent } from '../../versions/renderEvent.js';
 import { badRequest, notFound } from '../httpError.js';
 import { apiVersionSchema, problems } from '../schemas.js';
@@ -24,7 +25,7 @@ const SAMPLES: Record<EventType, (now: number) => Record<string, unknown>> = {
     causeCode: '3061',
     descriptions: { en: 'Test event: sample fault description' },
   }),
-  CONTRACT_STATUS: () => ({ previousStatus: 'PENDING', status: 'ACTIVE' }),
+  CONTRACT_STATUS: () => ({ previousStatus: 'PENDING', status: 'ACTIVE', companyId: 'cmp_test' }),
   DATA_POINT: () => ({ key: 'hvac.emon.compressor.powerCurrent', value: 1250, unit: 'W' }),
   DAILY_AGGREGATE: (now) => ({
     date: new Date(now - 86_400_000).toISOString().slice(0, 10),
@@ -107,9 +108,15 @@ export function webhookTestRoutes(app: FastifyInstance, rt: Runtime): void {
         occurredAt: now,
         createdAt: now,
       };
-      const major = request.query.apiVersion ?? webhook.api_version;
+      const versions = rt.config.apiVersions;
+      if (request.query.apiVersion !== undefined) {
+        const reason = unsupportedReason(request.query.apiVersion, now, versions);
+        if (reason) throw badRequest('/querystring/apiVersion', reason);
+      }
+      // What a real delivery would get now: the pinned major, or the current one past its support.
+      const major = request.query.apiVersion ?? effectiveMajor(webhook.api_version, now, versions);
       // Sequence 0: real sequences start at 1, so a gap-checking receiver can skip test events.
-      const { url, headers, body } = buildRequest(event, target, 0, major, now);
+      const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
       const result = await client.post(url, headers, body);
       return {
         statusCode: result.statusCode,
