@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { type Config, loadConfig } from './config/config.js';
 import { parseDuration, parseDurationList } from './config/duration.js';
 import { ROLES, type Role, startHearthook } from './server/startHearthook.js';
-import { openStore } from './store/openStore.js';
+import { simulateCommand } from './simulator/simulateCommand.js';
+import { describeDatabase, openStore } from './store/openStore.js';
 import { packageVersion } from './util/packageVersion.js';
 
 const program = new Command('hearthook')
@@ -15,7 +16,7 @@ program
   .description('run Hearthook: API, ingest, dispatcher and scheduler (see --roles)')
   .option('--port <port>', 'HTTP port (HEARTHOOK_PORT)', (v) => Number(v))
   .option('--host <host>', 'address to listen on (HEARTHOOK_HOST)')
-  .option('--database <pathOrUrl>', 'SQLite file path (HEARTHOOK_DATABASE)')
+  .option('--database <pathOrUrl>', 'SQLite file path or postgres:// URL (HEARTHOOK_DATABASE)')
   .option('--admin-token <token>', 'operator token (HEARTHOOK_ADMIN_TOKEN)')
   .option('--ingest-token <token>', 'gateway ingest token (HEARTHOOK_INGEST_TOKEN)')
   .option('--master-key <key>', '32-byte key, base64 or hex (HEARTHOOK_MASTER_KEY)')
@@ -71,13 +72,15 @@ program
 program
   .command('migrate')
   .description('apply database migrations and exit (serve also applies them)')
-  .option('--database <pathOrUrl>', 'SQLite file path (HEARTHOOK_DATABASE)')
+  .option('--database <pathOrUrl>', 'SQLite file path or postgres:// URL (HEARTHOOK_DATABASE)')
   .action(async (opts) => {
     const config = loadConfig(process.env, { database: opts.database });
     const store = await openStore(config.database);
     await store.close();
-    process.stdout.write(`database ${config.database} is up to date\n`);
+    process.stdout.write(`database ${describeDatabase(config.database)} is up to date\n`);
   });
+
+simulateCommand(program);
 
 function fail(message: string): never {
   process.stderr.write(`hearthook: ${message}\n`);

@@ -48,6 +48,11 @@ export interface Config {
    * the jobs dies, another takes them over within this time.
    */
   schedulerLeaseMs: number;
+  /**
+   * How long events stay listed for catch-up (`GET /v1/events`): older ones are deleted, with
+   * their finished deliveries, by the hourly `delete-expired-events` job.
+   */
+  retentionMs: number;
   /** Log level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** A rules file (JSON) that overrides the default rule set in `rules/default.json`. */
@@ -76,6 +81,7 @@ export const DEFAULTS: Config = {
   secretRotationGraceMs: 24 * 3_600_000,
   disableAfterMs: 5 * 86_400_000,
   schedulerLeaseMs: 15_000,
+  retentionMs: 30 * 86_400_000,
   logLevel: 'info',
   apiVersions: API_VERSIONS,
 };
@@ -119,6 +125,7 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_SECRET_ROTATION_GRACE: ['secretRotationGraceMs', parseDuration],
   HEARTHOOK_DISABLE_AFTER: ['disableAfterMs', parseDuration],
   HEARTHOOK_SCHEDULER_LEASE: ['schedulerLeaseMs', parseDuration],
+  HEARTHOOK_RETENTION: ['retentionMs', parseDuration],
   HEARTHOOK_LOG_LEVEL: ['logLevel', string],
   HEARTHOOK_RULES: ['rulesFile', string],
 };

@@ -1,5 +1,6 @@
 import type { Rules } from '../rules/ruleSet.js';
 import { checkConnectivity } from './jobs/checkConnectivity.js';
+import { deleteExpiredEvents } from './jobs/deleteExpiredEvents.js';
 import { disableFailingWebhooks } from './jobs/disableFailingWebhooks.js';
 import { emitDailyAggregates } from './jobs/emitDailyAggregates.js';
 import { reclaimLeases } from './jobs/reclaimLeases.js';
@@ -16,5 +17,6 @@ export function jobList(rules: Rules): Job[] {
     { name: 'report-pending-faults', intervalMs: Math.max(1000, Math.floor(rules.transientFaultWindow / 8)), run: reportPendingFaults },
     { name: 'emit-daily-aggregates', intervalMs: 60_000, run: emitDailyAggregates },
     { name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks },
+    { name: 'delete-expired-events', intervalMs: 3_600_000, run: deleteExpiredEvents },
   ];
 }

@@ -5,6 +5,7 @@ import { Dispatcher } from '../delivery/dispatcher.js';
 import type { Runtime } from '../runtime.js';
 import { jobList } from '../scheduler/jobList.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { describeDatabase } from '../store/openStore.js';
 import { createRuntime, type RuntimeOptions } from './createRuntime.js';
 
 export const ROLES = ['api', 'worker', 'scheduler'] as const;
@@ -49,7 +50,7 @@ export async function startHearthook(
   if (roles.includes('api')) {
     running.app = await buildApp(rt);
     running.url = await running.app.listen({ port: config.port, host: config.host });
-    rt.log.info({ url: running.url, database: config.database, roles }, 'Hearthook is listening');
+    rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
   }
   running.stop = async () => {
     await running.app?.close();

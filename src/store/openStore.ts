@@ -38,3 +38,20 @@ function splitSchema(url: string): { connectionString: string; schema?: string }
   parsed.searchParams.delete('schema');
   return { connectionString: parsed.toString(), schema };
 }
+
+/**
+ * The database setting as it may be logged: a URL's password is replaced by `***`.
+ *
+ * @example
+ * describeDatabase('postgres://hh:secret@db/hearthook'); // 'postgres://hh:***@db/hearthook'
+ */
+export function describeDatabase(database: string): string {
+  if (!/^postgres(ql)?:\/\//.test(database)) return database;
+  try {
+    const url = new URL(database);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}

@@ -127,8 +127,10 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
     for (const { i, id, times } of duplicates) {
       expect(times, `${id} at receiver ${i}`).toHaveLength(2);
       expect(times[0]).toBeLessThanOrEqual(killedAt + 100); // sent before the kill (100 ms for the wire)
-      // Reclaimed only once its lease expired: the lease was taken at most a timeout before the first send.
-      expect(times[1] - times[0]).toBeGreaterThanOrEqual(LEASE_MS - DELIVERY_TIMEOUT_MS);
+      expect(times[1]).toBeGreaterThan(killedAt);
+      // Sent again only once the first claim's lease (8 s from the claim) had run out; half of it
+      // leaves room for a slow machine between a claim and its request.
+      expect(times[1] - times[0]).toBeGreaterThanOrEqual(LEASE_MS / 2);
       const row = await cluster.store.get<{ attempts: number; status: string }>(
         'SELECT attempts, status FROM deliveries WHERE event_id = ? AND webhook_id = ?',
         [id, webhookIds[i]],
