@@ -8,6 +8,7 @@ import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { compileValidator } from './validators.js';
 import { versionRoutes } from './versionRoutes.js';
 
 /**
@@ -20,10 +21,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     // A log line per request would cost more than an ingest batch's rules; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, discriminator: true, coerceTypes: 'array' },
-    },
   });
+  app.setValidatorCompiler(compileValidator);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

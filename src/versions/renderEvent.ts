@@ -59,8 +59,13 @@ export const RENDERERS: Record<number, (event: StoredEvent, ctx: RenderContext) 
 function localise(data: Record<string, unknown>, languages: readonly string[]): Record<string, unknown> {
   const all = data.descriptions as Record<string, string> | undefined;
   if (!all || typeof all !== 'object') return data;
+  return { ...data, descriptions: pickLanguages(all, languages) };
+}
+
+/** Texts in the given languages, preferred first; English when none of them is there. */
+export function pickLanguages(all: Record<string, string>, languages: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const lang of languages) if (all[lang]) picked[lang] = all[lang];
   if (Object.keys(picked).length === 0 && all.en) picked.en = all.en;
-  return { ...data, descriptions: picked };
+  return picked;
 }

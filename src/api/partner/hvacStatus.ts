@@ -4,6 +4,7 @@ import { CONNECTIVITY_KEY } from '../../rules/connectivity.js';
 import { dataPointKey } from '../../rules/dataPoints.js';
 import { FAULTS_KEY } from '../../rules/faults.js';
 import type { Runtime } from '../../runtime.js';
+import { pickLanguages } from '../../versions/renderEvent.js';
 import { notFound } from '../httpError.js';
 import { gatewayIdSchema, iso, problems } from '../schemas.js';
 
@@ -167,15 +168,4 @@ export function hvacStatusRoutes(app: FastifyInstance, rt: Runtime): void {
 
 function parse<T>(row: StateRow | undefined): T | undefined {
   return row ? (JSON.parse(row.value) as T) : undefined;
-}
-
-/**
- * The descriptions in the company's languages, English when the catalog has none of them: the
- * rule `renderEvent` applies to APPLIANCE_STATUS events, so status and events say the same.
- */
-function pickLanguages(all: Record<string, string>, languages: readonly string[]): Record<string, string> {
-  const picked: Record<string, string> = {};
-  for (const lang of languages) if (all[lang]) picked[lang] = all[lang];
-  if (Object.keys(picked).length === 0 && all.en) picked.en = all.en;
-  return picked;
 }
