@@ -5,7 +5,7 @@ import type { RuleContext } from './ruleContext.js';
 export const FAULTS_KEY = 'faults';
 
 /** A fault that is active now: pending (waiting out the transient window) or reported. */
-interface OpenFault {
+export interface OpenFault {
   displayCode: string;
   causeCode: string | number;
   severity: string;

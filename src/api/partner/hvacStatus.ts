@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Consent, consentCovers } from '../../domain/eventTypes.js';
 import { CONNECTIVITY_KEY } from '../../rules/connectivity.js';
 import { dataPointKey } from '../../rules/dataPoints.js';
-import { FAULTS_KEY } from '../../rules/faults.js';
+import { FAULTS_KEY, type OpenFault } from '../../rules/faults.js';
 import type { Runtime } from '../../runtime.js';
 import { pickLanguages } from '../../versions/renderEvent.js';
 import { notFound } from '../httpError.js';
@@ -76,16 +76,6 @@ interface StateRow {
   updated_at: number;
 }
 
-/** An open fault as `src/rules/faults.ts` stores it (the fields shown here). */
-interface StoredFault {
-  displayCode: string;
-  causeCode: string | number;
-  severity: string;
-  since: number;
-  sentAt?: number;
-  reported: boolean;
-}
-
 /**
  * `GET /v1/hvacs/{gatewayId}/status`: the latest state of a gateway the calling company has an
  * ACTIVE contract for, as the events told it (reported values, not raw readings): connectivity
@@ -126,7 +116,7 @@ export function hvacStatusRoutes(app: FastifyInstance, rt: Runtime): void {
 
       // A state row is written only when its value changes, so its updated_at is when it was reported.
       const connectivity = state.get(CONNECTIVITY_KEY);
-      const faults = Object.values(parse<Record<string, StoredFault>>(state.get(FAULTS_KEY)) ?? {})
+      const faults = Object.values(parse<Record<string, OpenFault>>(state.get(FAULTS_KEY)) ?? {})
         .filter((f) => f.reported)
         .sort((a, b) => a.since - b.since)
         .map((f) => ({
