@@ -32,63 +32,111 @@ interface Recipient {
 const parseRecipients = (rows: RecipientRow[]): Recipient[] =>
   rows.map((r) => ({ ...r, types: new Set<string>(r.event_types ? JSON.parse(r.event_types) : []) }));
 
+/** Rows per multi-row INSERT: well under both engines' limits on parameters per statement. */
+const ROWS_PER_STATEMENT = 200;
+
 /**
  * Writes each event, who is entitled to it, and one delivery per matching webhook, in the
  * caller's transaction: the outbox is the queue, so nothing is enqueued after commit.
  * Entitled: the gateway's ACTIVE contracts whose consent covers the type; a webhook matches when
  * it is enabled and subscribed to the type. Sequence numbers are gap-free per (webhook, gateway)
  * because they are taken in the same transaction. Returns how many deliveries were queued.
+ *
+ * Rows are written with multi-row statements and each (webhook, gateway) counter is moved once
+ * per call: a statement per row cost a network round trip each on PostgreSQL, where ingest
+ * managed 360 messages/s (npm run bench).
  */
 export async function fanOut(tx: Db, now: number, events: readonly NewEvent[]): Promise<number> {
-  let deliveries = 0;
-  const recipientsByGateway = new Map<string, Recipient[]>();
+  const eventRows: unknown[][] = [];
+  const recipientRows: unknown[][] = [];
+  const deliveries: Array<{ eventId: string; webhookId: string; gatewayId: string }> = [];
+  const recipientsByGateway = await gatewayRecipients(tx, events);
   for (const event of events) {
     const id = newEventId(now);
-    await tx.run('INSERT INTO events (id, type, gateway_id, data, occurred_at, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      id,
-      event.type,
-      event.gatewayId,
-      JSON.stringify(event.data),
-      event.occurredAt ?? null,
-      now,
-    ]);
-    let recipients = recipientsByGateway.get(event.gatewayId);
-    if (!recipients) {
-      recipients = parseRecipients(
-        await tx.all<RecipientRow>(
-          `SELECT c.company_id, c.consent, w.id AS webhook_id, w.event_types
-             FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
-            WHERE c.gateway_id = ? AND c.status = 'ACTIVE'`,
-          [event.gatewayId],
-        ),
-      );
-      recipientsByGateway.set(event.gatewayId, recipients);
-    }
+    eventRows.push([id, event.type, event.gatewayId, JSON.stringify(event.data), event.occurredAt ?? null, now]);
     const entitled = event.forCompany
       ? await contractRecipients(tx, event.forCompany)
-      : recipients.filter((r) => consentCovers(r.consent, event.type));
+      : (recipientsByGateway.get(event.gatewayId) ?? []).filter((r) => consentCovers(r.consent, event.type));
     const companies = new Set<string>();
     for (const r of entitled) {
       if (!companies.has(r.company_id)) {
         companies.add(r.company_id);
-        await tx.run('INSERT INTO event_recipients (event_id, company_id) VALUES (?, ?)', [id, r.company_id]);
+        recipientRows.push([id, r.company_id]);
       }
-      if (!r.webhook_id || !r.types.has(event.type)) continue;
-      const seq = await tx.get<{ last_sequence: number }>(
-        `INSERT INTO webhook_sequences (webhook_id, gateway_id, last_sequence) VALUES (?, ?, 1)
-         ON CONFLICT (webhook_id, gateway_id) DO UPDATE SET last_sequence = webhook_sequences.last_sequence + 1
-         RETURNING last_sequence`,
-        [r.webhook_id, event.gatewayId],
-      );
-      await tx.run(
-        `INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-        [id, r.webhook_id, event.gatewayId, seq!.last_sequence, now, now, now],
-      );
-      deliveries++;
+      if (r.webhook_id && r.types.has(event.type)) deliveries.push({ eventId: id, webhookId: r.webhook_id, gatewayId: event.gatewayId });
     }
   }
-  return deliveries;
+  await insertRows(tx, 'events (id, type, gateway_id, data, occurred_at, created_at)', '(?, ?, ?, ?, ?, ?)', eventRows);
+  await insertRows(tx, 'event_recipients (event_id, company_id)', '(?, ?)', recipientRows);
+  const next = await takeSequences(tx, deliveries);
+  const deliveryRows = deliveries.map(({ eventId, webhookId, gatewayId }) => {
+    const key = `${webhookId} ${gatewayId}`;
+    const sequence = next.get(key)!;
+    next.set(key, sequence + 1);
+    return [eventId, webhookId, gatewayId, sequence, now, now, now];
+  });
+  await insertRows(
+    tx,
+    'deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)',
+    "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+    deliveryRows,
+  );
+  return deliveries.length;
+}
+
+/**
+ * Moves each (webhook, gateway) counter past the deliveries it gets here, in one locked order,
+ * and returns the first sequence number of each pair's run.
+ */
+async function takeSequences(
+  tx: Db,
+  deliveries: ReadonlyArray<{ webhookId: string; gatewayId: string }>,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, { webhookId: string; gatewayId: string; count: number }>();
+  for (const { webhookId, gatewayId } of deliveries) {
+    const key = `${webhookId} ${gatewayId}`;
+    const pair = counts.get(key);
+    if (pair) pair.count++;
+    else counts.set(key, { webhookId, gatewayId, count: 1 });
+  }
+  const pairs = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const first = new Map<string, number>();
+  for (let i = 0; i < pairs.length; i += ROWS_PER_STATEMENT) {
+    const chunk = pairs.slice(i, i + ROWS_PER_STATEMENT);
+    const rows = await tx.all<{ webhook_id: string; gateway_id: string; last_sequence: number }>(
+      `INSERT INTO webhook_sequences (webhook_id, gateway_id, last_sequence) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+       ON CONFLICT (webhook_id, gateway_id) DO UPDATE SET last_sequence = webhook_sequences.last_sequence + excluded.last_sequence
+       RETURNING webhook_id, gateway_id, last_sequence`,
+      chunk.flatMap(([, p]) => [p.webhookId, p.gatewayId, p.count]),
+    );
+    for (const row of rows) {
+      const key = `${row.webhook_id} ${row.gateway_id}`;
+      first.set(key, Number(row.last_sequence) - counts.get(key)!.count + 1);
+    }
+  }
+  return first;
+}
+
+async function insertRows(tx: Db, into: string, row: string, rows: readonly unknown[][]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+    await tx.run(`INSERT INTO ${into} VALUES ${chunk.map(() => row).join(', ')}`, chunk.flat());
+  }
+}
+
+/** The ACTIVE contracts (and their companies' enabled webhooks) of the events' gateways, by gateway. */
+async function gatewayRecipients(tx: Db, events: readonly NewEvent[]): Promise<Map<string, Recipient[]>> {
+  const gatewayIds = [...new Set(events.filter((e) => !e.forCompany).map((e) => e.gatewayId))];
+  if (gatewayIds.length === 0) return new Map();
+  const rows = await tx.all<RecipientRow & { gateway_id: string }>(
+    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.event_types
+       FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
+      WHERE c.gateway_id IN (${tx.dialect.jsonTextList}) AND c.status = 'ACTIVE'`,
+    [JSON.stringify(gatewayIds)],
+  );
+  const byGateway = new Map<string, RecipientRow[]>();
+  for (const row of rows) byGateway.set(row.gateway_id, [...(byGateway.get(row.gateway_id) ?? []), row]);
+  return new Map([...byGateway].map(([gatewayId, list]) => [gatewayId, parseRecipients(list)]));
 }
 
 /** A contract event goes to its company's enabled webhooks, whatever the consent. */

@@ -4,6 +4,7 @@ import { GatewayStateCache } from '../rules/gatewayState.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import type { GatewayInfo, RuleContext } from '../rules/ruleContext.js';
 import type { Runtime } from '../runtime.js';
+import type { Db } from '../store/db.js';
 
 /** What an ingest call did. */
 export interface IngestResult {
@@ -42,13 +43,13 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     // nodes, or a node and a scheduler job, never apply rules to one gateway at once. Locked in
     // id order, the same order as in rulePass, so two batches cannot deadlock.
     const gateways = new Map<string, GatewayInfo | null>();
-    for (const gatewayId of [...new Set(messages.map((m) => m.gatewayId))].sort()) {
-      const row = await tx.get<{ id: string; timezone: string }>(
-        `SELECT id, timezone FROM gateways WHERE id = ? ${tx.dialect.lockRows}`,
-        [gatewayId],
-      );
-      gateways.set(gatewayId, row ? { id: row.id, timezone: row.timezone } : null);
-    }
+    const gatewayIds = [...new Set(messages.map((m) => m.gatewayId))].sort();
+    for (const gatewayId of gatewayIds) gateways.set(gatewayId, null);
+    const rows = await tx.all<{ id: string; timezone: string }>(
+      `SELECT id, timezone FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
+      [JSON.stringify(gatewayIds)],
+    );
+    for (const row of rows) gateways.set(row.id, { id: row.id, timezone: row.timezone });
     const unknown = messages.flatMap((m, i) => (gateways.get(m.gatewayId) ? [] : [i]));
     if (unknown.length > 0) throw new UnknownGatewaysError(unknown);
 
@@ -56,20 +57,14 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     await state.load(gateways.keys());
     const events: NewEvent[] = [];
     const ctx: RuleContext = { rules: rt.rules, now, state, events };
+    const fresh = await recordMessageIds(tx, messages, now);
     const seen = new Set<string>();
     let accepted = 0;
     let duplicates = 0;
-    for (const message of messages) {
-      if (message.messageId !== undefined) {
-        const inserted = await tx.run(
-          `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES (?, ?, ?)
-           ON CONFLICT (gateway_id, message_id) DO NOTHING`,
-          [message.gatewayId, message.messageId, now],
-        );
-        if (inserted === 0) {
-          duplicates++;
-          continue;
-        }
+    for (const [i, message] of messages.entries()) {
+      if (message.messageId !== undefined && !fresh.has(i)) {
+        duplicates++;
+        continue;
       }
       accepted++;
       seen.add(message.gatewayId);
@@ -77,12 +72,41 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     }
 
     await state.flush(now);
-    for (const gatewayId of seen) {
-      await tx.run('UPDATE gateways SET last_seen_at = ? WHERE id = ?', [now, gatewayId]);
+    if (seen.size > 0) {
+      await tx.run(`UPDATE gateways SET last_seen_at = ? WHERE id IN (${tx.dialect.jsonTextList})`, [now, JSON.stringify([...seen])]);
     }
     const deliveries = await fanOut(tx, now, events);
     return { result: { accepted, duplicates, events: events.length }, deliveries };
   });
   if (deliveries > 0) rt.store.notifyWork();
   return result;
+}
+
+/** Message ids per INSERT: well under both engines' limits on parameters per statement. */
+const IDS_PER_STATEMENT = 300;
+
+/**
+ * Records the batch's message ids, several hundred per statement (one statement per message
+ * cost a network round trip each on PostgreSQL), and returns the indexes of the messages whose
+ * id is new: not sent before, and the first of its (gateway, id) in the batch.
+ */
+async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<Set<number>> {
+  const firstOf = new Map<string, number>();
+  for (const [i, m] of messages.entries()) {
+    const key = `${m.gatewayId} ${m.messageId}`;
+    if (m.messageId !== undefined && !firstOf.has(key)) firstOf.set(key, i);
+  }
+  const candidates = [...firstOf.values()];
+  const fresh = new Set<number>();
+  for (let c = 0; c < candidates.length; c += IDS_PER_STATEMENT) {
+    const chunk = candidates.slice(c, c + IDS_PER_STATEMENT);
+    const inserted = await tx.all<{ gateway_id: string; message_id: string }>(
+      `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+       ON CONFLICT (gateway_id, message_id) DO NOTHING
+       RETURNING gateway_id, message_id`,
+      chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),
+    );
+    for (const row of inserted) fresh.add(firstOf.get(`${row.gateway_id} ${row.message_id}`)!);
+  }
+  return fresh;
 }

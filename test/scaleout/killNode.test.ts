@@ -114,6 +114,11 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
     const missing = () => receivers.reduce((n, r, i) => n + [...expected[i]].filter((id) => !r.arrivals.has(id)).length, 0);
     // Leases of the dead node expire after 4 × the timeout; the reclaim job runs every 5 s.
     await waitFor(() => missing() === 0, 60_000, `all ${total} deliveries (missing ${missing()})`);
+    // What the dead node had claimed may have arrived already (sent just before the kill) yet is
+    // recorded only once its lease ran out and another node sent it again: wait for that too.
+    const unfinished = async () =>
+      (await cluster.store.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status <> 'delivered'"))!.n;
+    await waitFor(async () => (await unfinished()) === 0, 60_000, 'every delivery recorded as delivered');
     await new Promise((r) => setTimeout(r, 1000)); // stragglers would show up now
 
     for (const [i, r] of receivers.entries()) {

@@ -1,0 +1,70 @@
+import { Pool } from 'undici';
+import { ADMIN_TOKEN } from './serveProcess.js';
+
+/** What the management API set up: one partner company with one webhook per endpoint. */
+export interface Fleet {
+  gatewayIds: string[];
+  webhookIds: string[];
+}
+
+/**
+ * Sets up a fleet through the management API, as the README walkthrough does: one partner
+ * company (auto-accepting pairings) per endpoint URL, each with an API key and one webhook on
+ * that URL subscribed to CONNECTIVITY_STATUS, and `gateways` gateways each paired with every
+ * company (monitor-and-control consent). So every gateway message the load generator sends
+ * makes one event and one delivery per endpoint.
+ */
+export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[], gateways: number): Promise<Fleet> {
+  const pool = new Pool(baseUrl, { connections: 8 });
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  try {
+    const call = async <T>(method: 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<T> => {
+      const res = await pool.request({
+        method,
+        path,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode}: ${text}`);
+      return (text ? JSON.parse(text) : {}) as T;
+    };
+    const companyIds: string[] = [];
+    const webhookIds: string[] = [];
+    for (const [i, url] of endpointUrls.entries()) {
+      const company = await call<{ id: string }>('POST', '/v1/admin/companies', admin, {
+        name: `Bench Partner ${i + 1}`,
+        languages: ['en'],
+        autoAccept: true,
+      });
+      const { apiKey } = await call<{ apiKey: string }>('POST', `/v1/admin/companies/${company.id}/api-keys`, admin);
+      const webhook = await call<{ id: string }>('POST', '/v1/webhooks', { 'x-api-key': apiKey }, {
+        url,
+        apiKeyName: 'x-api-key',
+        apiKeyLocation: 'HEADER',
+        apiKey: `partner-${i + 1}-receiver-key`,
+        eventTypes: ['CONNECTIVITY_STATUS'],
+      });
+      companyIds.push(company.id);
+      webhookIds.push(webhook.id);
+    }
+    const gatewayIds = Array.from({ length: gateways }, (_, i) => String(100_000_000 + i));
+    await inParallel(gatewayIds, 8, async (gatewayId) => {
+      await call('POST', '/v1/admin/gateways', admin, { gatewayId, type: 'K40', timezone: 'Europe/Berlin' });
+      for (const companyId of companyIds) {
+        await call('POST', `/v1/admin/gateways/${gatewayId}/contracts`, admin, { companyId, consent: 'MONITOR_AND_CONTROL' });
+      }
+    });
+    return { gatewayIds, webhookIds };
+  } finally {
+    await pool.close();
+  }
+}
+
+async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(lanes);
+}
