@@ -82,6 +82,13 @@ export class EndpointHealth {
     return ids;
   }
 
+  /** Endpoints whose circuit is open now (not yet half-open), with when it may close. */
+  openCircuits(now: number): Array<[webhookId: string, openUntil: number]> {
+    const open: Array<[string, number]> = [];
+    for (const [id, s] of this.states) if (s.openUntil !== null && now < s.openUntil) open.push([id, s.openUntil]);
+    return open;
+  }
+
   /** The circuit of an endpoint, for logs and the API. */
   circuit(webhookId: string, now: number): 'closed' | 'open' | 'half-open' {
     const s = this.states.get(webhookId);
