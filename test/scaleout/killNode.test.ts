@@ -131,7 +131,9 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
     expect(duplicates.length).toBeLessThanOrEqual(MAX_IN_FLIGHT);
     for (const { i, id, times } of duplicates) {
       expect(times, `${id} at receiver ${i}`).toHaveLength(2);
-      expect(times[0]).toBeLessThanOrEqual(killedAt + 100); // sent before the kill (100 ms for the wire)
+      // Sent before the kill. The receiver notes the time when its event loop reads the request,
+      // which lags on a loaded 2-core machine (CI saw 151 ms), hence the margin.
+      expect(times[0]).toBeLessThanOrEqual(killedAt + 1000);
       expect(times[1]).toBeGreaterThan(killedAt);
       // Sent again only once the first claim's lease (8 s from the claim) had run out; half of it
       // leaves room for a slow machine between a claim and its request.
