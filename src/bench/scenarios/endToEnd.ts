@@ -8,6 +8,8 @@ import { type Scenario, round } from '../scenario.js';
 import { ServeProcess } from '../serveProcess.js';
 import { median, sleep, waitUntil } from '../stats.js';
 
+/** The fleet of the end-to-end and ingest scenarios, in both modes so their figures compare. */
+export const GATEWAYS = 1000;
 /** Webhooks per gateway: two partners (say, the installer and an energy provider). */
 export const FANOUT = 2;
 /** Messages per ingest request at saturation: a bridge forwarding a fleet's messages. */
@@ -36,7 +38,7 @@ export const endToEnd: Scenario = {
     try {
       progress.update('setting up companies, webhooks, gateways');
       const endpoints = Array.from({ length: FANOUT }, (_, i) => `${receiver.urls[0]}/partner-${i + 1}`);
-      const fleet = await setUpFleet(serve.url, endpoints, quick ? 200 : 1000);
+      const fleet = await setUpFleet(serve.url, endpoints, GATEWAYS);
       const traffic = new GatewayTraffic(fleet.gatewayIds);
       const drain = async (events: number) => {
         const expected = events * FANOUT;

@@ -5,7 +5,7 @@ import { formatNumber } from '../progress.js';
 import { type Scenario, round, windowRates } from '../scenario.js';
 import { ServeProcess } from '../serveProcess.js';
 import { median, sleep } from '../stats.js';
-import { FANOUT } from './endToEnd.js';
+import { FANOUT, GATEWAYS } from './endToEnd.js';
 
 /** Messages per ingest request: the most one request may carry. */
 const BATCH = 1000;
@@ -28,7 +28,7 @@ export const ingestOnly: Scenario = {
     try {
       progress.update('setting up companies, webhooks, gateways');
       const endpoints = Array.from({ length: FANOUT }, (_, i) => `http://127.0.0.1:9/partner-${i + 1}`);
-      const fleet = await setUpFleet(serve.url, endpoints, quick ? 200 : 1000);
+      const fleet = await setUpFleet(serve.url, endpoints, GATEWAYS);
       const load = new IngestLoad(client, new GatewayTraffic(fleet.gatewayIds), BATCH).startClosedLoop(CONCURRENCY);
       await sleep(quick ? 1000 : 3000);
       const windows = quick ? 3 : 5;
