@@ -48,7 +48,7 @@ export const isolation: Scenario = {
           note: `medians of ${plan.length / 2} runs each`,
         },
       ],
-      details: { runs, gateways: GATEWAYS, outstanding: OUTSTANDING, measuredSeconds: quick ? 8 : 45 },
+      details: { runs, gateways: GATEWAYS, outstanding: OUTSTANDING, measuredSeconds: quick ? 6 : 45 },
     };
   },
 };
@@ -68,7 +68,7 @@ async function runOnce(
   try {
     const fleet = await setUpFleet(serve.url, [...healthy.urls, ...(bad?.urls ?? [])], GATEWAYS);
     const windowMs = quick ? 2000 : 5000;
-    const windows = quick ? 4 : 9;
+    const windows = quick ? 3 : 9;
     const result = await measureSaturation(
       client,
       new GatewayTraffic(fleet.gatewayIds),
