@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { ADMIN_TOKEN } from './serveProcess.js';
+import { ADMIN_TOKEN, ServeProcess } from './serveProcess.js';
 
 /** What the management API set up: one partner company with one webhook per endpoint. */
 export interface Fleet {
@@ -67,4 +67,26 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
     while (next < items.length) await fn(items[next++]);
   });
   await Promise.all(lanes);
+}
+
+/**
+ * Registers a fleet whose webhooks point at `receiverUrl/partner-N`, through a short-lived
+ * `serve --roles api` process: for scenarios that then seed the queue straight into the database.
+ */
+export async function setUpFleetThroughApiProcess(
+  databaseUrl: string,
+  receiverUrl: string,
+  webhooks: number,
+  gateways: number,
+): Promise<void> {
+  const api = await ServeProcess.start(databaseUrl, { roles: 'api' });
+  try {
+    await setUpFleet(
+      api.url,
+      Array.from({ length: webhooks }, (_, i) => `${receiverUrl}/partner-${i + 1}`),
+      gateways,
+    );
+  } finally {
+    await api.stop();
+  }
 }

@@ -1,5 +1,5 @@
 import { newDatabase } from '../benchDatabase.js';
-import { setUpFleet } from '../fleet.js';
+import { setUpFleetThroughApiProcess } from '../fleet.js';
 import { formatNumber } from '../progress.js';
 import { Receiver } from '../receiver.js';
 import { type Scenario, round } from '../scenario.js';
@@ -27,16 +27,7 @@ export const backlog: Scenario = {
     try {
       progress.update('migrating and setting up webhooks');
       await migrate(db.url);
-      const api = await ServeProcess.start(db.url, { roles: 'api' });
-      try {
-        await setUpFleet(
-          api.url,
-          Array.from({ length: FANOUT }, (_, i) => `${receiver.urls[0]}/partner-${i + 1}`),
-          GATEWAYS,
-        );
-      } finally {
-        await api.stop();
-      }
+      await setUpFleetThroughApiProcess(db.url, receiver.urls[0], FANOUT, GATEWAYS);
       progress.update(`seeding ${formatNumber(total)} pending deliveries`);
       const seeded = await seedBacklog(db, total / FANOUT, GATEWAYS);
       if (seeded !== total) throw new Error(`seeded ${seeded} deliveries, expected ${total}`);

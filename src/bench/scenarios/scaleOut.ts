@@ -1,5 +1,5 @@
 import { newPostgresDatabase } from '../benchDatabase.js';
-import { setUpFleet } from '../fleet.js';
+import { setUpFleetThroughApiProcess } from '../fleet.js';
 import { formatNumber, type Progress } from '../progress.js';
 import { postgresProblem } from '../postgres.js';
 import { Receiver } from '../receiver.js';
@@ -50,16 +50,7 @@ async function drain(options: BenchOptions, workers: number, total: number, prog
   const receiver = await Receiver.start(1);
   const nodes: ServeProcess[] = [];
   try {
-    const api = await ServeProcess.start(db.url, { roles: 'api' });
-    try {
-      await setUpFleet(
-        api.url,
-        Array.from({ length: FANOUT }, (_, i) => `${receiver.urls[0]}/partner-${i + 1}`),
-        GATEWAYS,
-      );
-    } finally {
-      await api.stop();
-    }
+    await setUpFleetThroughApiProcess(db.url, receiver.urls[0], FANOUT, GATEWAYS);
     await seedBacklog(db, total / FANOUT, GATEWAYS);
     await receiver.setMilestones([total / 10, total - total / 10]);
     for (let i = 0; i < workers; i++) nodes.push(await ServeProcess.start(db.url, { roles: 'worker' }));
