@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import type { RecipientCache } from './fanout/recipientCache.js';
 import type { Rules } from './rules/ruleSet.js';
 import type { Store } from './store/db.js';
 import type { Clock } from './util/clock.js';
@@ -17,4 +18,6 @@ export interface Runtime {
   adminTokenHash: string;
   ingestTokenHash: string;
   rules: Rules;
+  /** Gateways' recipients, kept between fan-outs (invalidated through the database). */
+  recipients: RecipientCache;
 }

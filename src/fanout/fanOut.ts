@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
-import { type Consent, consentCovers, type EventType } from '../domain/eventTypes.js';
+import { consentCovers, type EventType } from '../domain/eventTypes.js';
 import { newEventId } from '../util/ids.js';
+import { parseRecipients, RecipientCache } from './recipientCache.js';
 
 /** An event the rules (or a contract change) decided to send. */
 export interface NewEvent {
@@ -14,24 +15,6 @@ export interface NewEvent {
   forCompany?: string;
 }
 
-interface RecipientRow {
-  company_id: string;
-  consent: Consent;
-  webhook_id: string | null;
-  event_types: string | null;
-}
-
-interface Recipient {
-  company_id: string;
-  consent: Consent;
-  webhook_id: string | null;
-  /** The webhook's subscribed types, parsed once per batch rather than once per event. */
-  types: ReadonlySet<string>;
-}
-
-const parseRecipients = (rows: RecipientRow[]): Recipient[] =>
-  rows.map((r) => ({ ...r, types: new Set<string>(r.event_types ? JSON.parse(r.event_types) : []) }));
-
 /** Rows per multi-row INSERT: well under both engines' limits on parameters per statement. */
 const ROWS_PER_STATEMENT = 200;
 
@@ -44,13 +27,21 @@ const ROWS_PER_STATEMENT = 200;
  *
  * Rows are written with multi-row statements and each (webhook, gateway) counter is moved once
  * per call: a statement per row cost a network round trip each on PostgreSQL, where ingest
- * managed 360 messages/s (npm run bench).
+ * managed 360 messages/s (npm run bench). Gateways' recipients come from `recipients`, the
+ * runtime's cache (a new one reads them all).
  */
-export async function fanOut(tx: Db, now: number, events: readonly NewEvent[]): Promise<number> {
+export async function fanOut(
+  tx: Db,
+  now: number,
+  events: readonly NewEvent[],
+  recipients: RecipientCache = new RecipientCache(),
+): Promise<number> {
   const eventRows: unknown[][] = [];
   const recipientRows: unknown[][] = [];
   const deliveries: Array<{ eventId: string; webhookId: string; gatewayId: string }> = [];
-  const recipientsByGateway = await gatewayRecipients(tx, events);
+  const gatewayIds = new Set<string>();
+  for (const event of events) if (!event.forCompany) gatewayIds.add(event.gatewayId);
+  const recipientsByGateway = await recipients.forGateways(tx, [...gatewayIds]);
   for (const event of events) {
     const id = newEventId(now);
     eventRows.push([id, event.type, event.gatewayId, JSON.stringify(event.data), event.occurredAt ?? null, now]);
@@ -124,25 +115,10 @@ async function insertRows(tx: Db, into: string, row: string, rows: readonly unkn
   }
 }
 
-/** The ACTIVE contracts (and their companies' enabled webhooks) of the events' gateways, by gateway. */
-async function gatewayRecipients(tx: Db, events: readonly NewEvent[]): Promise<Map<string, Recipient[]>> {
-  const gatewayIds = [...new Set(events.filter((e) => !e.forCompany).map((e) => e.gatewayId))];
-  if (gatewayIds.length === 0) return new Map();
-  const rows = await tx.all<RecipientRow & { gateway_id: string }>(
-    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.event_types
-       FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
-      WHERE c.gateway_id IN (${tx.dialect.jsonTextList}) AND c.status = 'ACTIVE'`,
-    [JSON.stringify(gatewayIds)],
-  );
-  const byGateway = new Map<string, RecipientRow[]>();
-  for (const row of rows) byGateway.set(row.gateway_id, [...(byGateway.get(row.gateway_id) ?? []), row]);
-  return new Map([...byGateway].map(([gatewayId, list]) => [gatewayId, parseRecipients(list)]));
-}
-
 /** A contract event goes to its company's enabled webhooks, whatever the consent. */
-async function contractRecipients(tx: Db, companyId: string): Promise<Recipient[]> {
+async function contractRecipients(tx: Db, companyId: string) {
   return parseRecipients(
-    await tx.all<RecipientRow>(
+    await tx.all<{ company_id: string; consent: 'MONITOR_AND_CONTROL'; webhook_id: string | null; event_types: string | null }>(
       `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.event_types
          FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id AND w.enabled = 1
         WHERE c.id = ?`,

@@ -45,11 +45,15 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     const gateways = new Map<string, GatewayInfo | null>();
     const gatewayIds = [...new Set(messages.map((m) => m.gatewayId))].sort();
     for (const gatewayId of gatewayIds) gateways.set(gatewayId, null);
-    const rows = await tx.all<{ id: string; timezone: string }>(
-      `SELECT id, timezone FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
+    const rows = await tx.all<{ id: string; timezone: string; last_seen_at: number | null }>(
+      `SELECT id, timezone, last_seen_at FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
       [JSON.stringify(gatewayIds)],
     );
-    for (const row of rows) gateways.set(row.id, { id: row.id, timezone: row.timezone });
+    const lastSeen = new Map<string, number | null>();
+    for (const row of rows) {
+      gateways.set(row.id, { id: row.id, timezone: row.timezone });
+      lastSeen.set(row.id, row.last_seen_at);
+    }
     const unknown = messages.flatMap((m, i) => (gateways.get(m.gatewayId) ? [] : [i]));
     if (unknown.length > 0) throw new UnknownGatewaysError(unknown);
 
@@ -72,15 +76,25 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     }
 
     await state.flush(now);
-    if (seen.size > 0) {
-      await tx.run(`UPDATE gateways SET last_seen_at = ? WHERE id IN (${tx.dialect.jsonTextList})`, [now, JSON.stringify([...seen])]);
+    const stale = [...seen].filter((id) => isStale(lastSeen.get(id) ?? null, now));
+    if (stale.length > 0) {
+      await tx.run(`UPDATE gateways SET last_seen_at = ? WHERE id IN (${tx.dialect.jsonTextList})`, [now, JSON.stringify(stale)]);
     }
-    const deliveries = await fanOut(tx, now, events);
+    const deliveries = await fanOut(tx, now, events, rt.recipients);
     return { result: { accepted, duplicates, events: events.length }, deliveries };
   });
   if (deliveries > 0) rt.store.notifyWork();
   return result;
 }
+
+/**
+ * How far `last_seen_at` may lag behind: a gateway's row is rewritten at most once per second,
+ * not once per batch (a busy bridge sends many a second, and the row and its index were 4% of
+ * an ingest batch). The connectivity check counts silence in minutes.
+ */
+const LAST_SEEN_RESOLUTION_MS = 1000;
+
+const isStale = (lastSeenAt: number | null, now: number) => lastSeenAt === null || now - lastSeenAt >= LAST_SEEN_RESOLUTION_MS;
 
 /** Message ids per INSERT: well under both engines' limits on parameters per statement. */
 const IDS_PER_STATEMENT = 300;

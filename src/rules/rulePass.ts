@@ -49,7 +49,7 @@ export async function rulePass(
       const ctx: RuleContext = { rules: rt.rules, now, state, events };
       for (const gateway of gateways) apply(ctx, gateway);
       await state.flush(now);
-      const deliveries = await fanOut(tx, now, events);
+      const deliveries = await fanOut(tx, now, events, rt.recipients);
       // A full chunk of rows whose gateway no longer exists would be selected forever: stop.
       return { events: events.length, deliveries, more: rows.length === CHUNK && gateways.length > 0 };
     });

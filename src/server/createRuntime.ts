@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
 import type { Config } from '../config/config.js';
+import { RecipientCache } from '../fanout/recipientCache.js';
 import { loadRules } from '../rules/ruleSet.js';
 import type { Runtime } from '../runtime.js';
 import { openStore } from '../store/openStore.js';
@@ -32,6 +33,7 @@ export async function createRuntime(
       adminTokenHash: secrets.adminTokenHash,
       ingestTokenHash: secrets.ingestTokenHash,
       rules,
+      recipients: new RecipientCache(),
     };
     return { rt, generated: secrets.generated };
   } catch (err) {
