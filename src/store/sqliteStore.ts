@@ -33,7 +33,6 @@ export class SqliteStore implements Store {
     this.conn.pragma('synchronous = NORMAL');
     this.conn.pragma('busy_timeout = 5000');
     this.conn.pragma('foreign_keys = ON');
-    for (const p of (process.env.XPRAGMA ?? '').split(';').filter(Boolean)) this.conn.pragma(p);
     this.direct = {
       dialect: this.dialect,
       all: async (sql, params) => this.prepare(sql).all(...toSqlite(params)) as never,
