@@ -2,8 +2,17 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db, Dialect, Store } from './db.js';
+import { type CheckpointProgress, SqliteCheckpointer } from './sqliteCheckpointer.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * Pages the WAL may grow to before this connection rewinds it. Between rewinds a page rewritten
+ * by many commits (a gateway's counters, the tails of the busiest indexes) is copied into the
+ * database file once, not once every few commits: ingest batches took a quarter less time and
+ * stayed flat as the tables grew, instead of slowing by a third (npm run bench; BENCHMARKS.md).
+ */
+const REWIND_WAL_AT_PAGES = 10_000;
 
 /**
  * The embedded engine: one better-sqlite3 connection in WAL mode. Statements are synchronous
@@ -23,6 +32,8 @@ export class SqliteStore implements Store {
   private readonly waiters: Array<() => void> = [];
   private readonly listeners = new Set<() => void>();
   private readonly direct: Db;
+  private readonly checkpointer: SqliteCheckpointer | undefined;
+  private rewindPending = false;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -33,6 +44,18 @@ export class SqliteStore implements Store {
     this.conn.pragma('synchronous = NORMAL');
     this.conn.pragma('busy_timeout = 5000');
     this.conn.pragma('foreign_keys = ON');
+    if (file !== ':memory:' && file !== '') {
+      // Checkpoints are copied by a worker thread (see SqliteCheckpointer); SQLite's own, inside
+      // COMMIT every 1,000 pages, come back if that worker fails.
+      this.conn.pragma('wal_autocheckpoint = 0');
+      // A rewound WAL file is cut back to 64 MB (a long one would otherwise keep its size).
+      this.conn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.checkpointer = new SqliteCheckpointer(
+        file,
+        (progress) => this.maybeRewindWal(progress),
+        () => this.conn.pragma('wal_autocheckpoint = 1000'),
+      );
+    }
     this.direct = {
       dialect: this.dialect,
       all: async (sql, params) => this.prepare(sql).all(...toSqlite(params)) as never,
@@ -86,6 +109,7 @@ export class SqliteStore implements Store {
       }
     } finally {
       this.locked = false;
+      if (this.rewindPending) this.rewindWal();
       this.waiters.shift()?.();
     }
   }
@@ -101,7 +125,27 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     while (this.locked) await this.waitUnlocked();
+    await this.checkpointer?.stop();
     this.conn.close();
+  }
+
+  /**
+   * Rewinds a long WAL once the worker has copied all of it (then only the pages committed since
+   * are left to copy here), or once it is four times too long whatever the worker managed.
+   */
+  private maybeRewindWal({ log, checkpointed }: CheckpointProgress): void {
+    if (log < REWIND_WAL_AT_PAGES || (checkpointed < log && log < 4 * REWIND_WAL_AT_PAGES)) return;
+    if (this.locked) this.rewindPending = true; // at the end of the transaction under way
+    else this.rewindWal();
+  }
+
+  private rewindWal(): void {
+    this.rewindPending = false;
+    try {
+      this.conn.pragma('wal_checkpoint(RESTART)');
+    } catch {
+      // Busy or closing: the WAL just stays longer; the worker's next report tries again.
+    }
   }
 
   private waitUnlocked(): Promise<void> {
