@@ -1,6 +1,7 @@
 import type { Db } from '../store/db.js';
 import { consentCovers, type EventType } from '../domain/eventTypes.js';
 import { newEventId } from '../util/ids.js';
+import { valuesList } from '../store/valuesList.js';
 import { parseRecipients, RecipientCache } from './recipientCache.js';
 
 /** An event the rules (or a contract change) decided to send. */
@@ -36,82 +37,116 @@ export async function fanOut(
   events: readonly NewEvent[],
   recipients: RecipientCache = new RecipientCache(),
 ): Promise<number> {
-  const eventRows: unknown[][] = [];
-  const recipientRows: unknown[][] = [];
-  const deliveries: Array<{ eventId: string; webhookId: string; gatewayId: string }> = [];
+  const eventValues: unknown[] = [];
+  const recipientValues: unknown[] = [];
+  const deliveries: Delivery[] = [];
+  const counters = new SequenceCounters();
   const gatewayIds = new Set<string>();
   for (const event of events) if (!event.forCompany) gatewayIds.add(event.gatewayId);
   const recipientsByGateway = await recipients.forGateways(tx, [...gatewayIds]);
   for (const event of events) {
     const id = newEventId(now);
-    eventRows.push([id, event.type, event.gatewayId, JSON.stringify(event.data), event.occurredAt ?? null, now]);
-    const entitled = event.forCompany
-      ? await contractRecipients(tx, event.forCompany)
-      : (recipientsByGateway.get(event.gatewayId) ?? []).filter((r) => consentCovers(r.consent, event.type));
+    eventValues.push(id, event.type, event.gatewayId, JSON.stringify(event.data), event.occurredAt ?? null, now);
+    const entitled = event.forCompany ? await contractRecipients(tx, event.forCompany) : (recipientsByGateway.get(event.gatewayId) ?? []);
     const companies = new Set<string>();
     for (const r of entitled) {
+      if (!consentCovers(r.consent, event.type)) continue;
       if (!companies.has(r.company_id)) {
         companies.add(r.company_id);
-        recipientRows.push([id, r.company_id]);
+        recipientValues.push(id, r.company_id);
       }
-      if (r.webhook_id && r.types.has(event.type)) deliveries.push({ eventId: id, webhookId: r.webhook_id, gatewayId: event.gatewayId });
+      if (r.webhook_id && r.types.has(event.type)) {
+        deliveries.push({ eventId: id, counter: counters.count(r.webhook_id, event.gatewayId) });
+      }
     }
   }
-  await insertRows(tx, 'events (id, type, gateway_id, data, occurred_at, created_at)', '(?, ?, ?, ?, ?, ?)', eventRows);
-  await insertRows(tx, 'event_recipients (event_id, company_id)', '(?, ?)', recipientRows);
-  const next = await takeSequences(tx, deliveries);
-  const deliveryRows = deliveries.map(({ eventId, webhookId, gatewayId }) => {
-    const key = `${webhookId} ${gatewayId}`;
-    const sequence = next.get(key)!;
-    next.set(key, sequence + 1);
-    return [eventId, webhookId, gatewayId, sequence, now, now, now];
-  });
+  await insertRows(tx, 'events (id, type, gateway_id, data, occurred_at, created_at)', '(?, ?, ?, ?, ?, ?)', eventValues);
+  await insertRows(tx, 'event_recipients (event_id, company_id)', '(?, ?)', recipientValues);
+  await counters.take(tx);
+  const deliveryValues: unknown[] = [];
+  for (const { eventId, counter } of deliveries) {
+    deliveryValues.push(eventId, counter.webhookId, counter.gatewayId, counter.next++, now, now, now);
+  }
   await insertRows(
     tx,
     'deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)',
     "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-    deliveryRows,
+    deliveryValues,
   );
   return deliveries.length;
 }
 
-/**
- * Moves each (webhook, gateway) counter past the deliveries it gets here, in one locked order,
- * and returns the first sequence number of each pair's run.
- */
-async function takeSequences(
-  tx: Db,
-  deliveries: ReadonlyArray<{ webhookId: string; gatewayId: string }>,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, { webhookId: string; gatewayId: string; count: number }>();
-  for (const { webhookId, gatewayId } of deliveries) {
-    const key = `${webhookId} ${gatewayId}`;
-    const pair = counts.get(key);
-    if (pair) pair.count++;
-    else counts.set(key, { webhookId, gatewayId, count: 1 });
-  }
-  const pairs = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const first = new Map<string, number>();
-  for (let i = 0; i < pairs.length; i += ROWS_PER_STATEMENT) {
-    const chunk = pairs.slice(i, i + ROWS_PER_STATEMENT);
-    const rows = await tx.all<{ webhook_id: string; gateway_id: string; last_sequence: number }>(
-      `INSERT INTO webhook_sequences (webhook_id, gateway_id, last_sequence) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
-       ON CONFLICT (webhook_id, gateway_id) DO UPDATE SET last_sequence = webhook_sequences.last_sequence + excluded.last_sequence
-       RETURNING webhook_id, gateway_id, last_sequence`,
-      chunk.flatMap(([, p]) => [p.webhookId, p.gatewayId, p.count]),
-    );
-    for (const row of rows) {
-      const key = `${row.webhook_id} ${row.gateway_id}`;
-      first.set(key, Number(row.last_sequence) - counts.get(key)!.count + 1);
-    }
-  }
-  return first;
+interface Counter {
+  webhookId: string;
+  gatewayId: string;
+  /** Deliveries of this call for the pair. */
+  count: number;
+  /** The pair's next sequence number, once taken. */
+  next: number;
 }
 
-async function insertRows(tx: Db, into: string, row: string, rows: readonly unknown[][]): Promise<void> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-    await tx.run(`INSERT INTO ${into} VALUES ${chunk.map(() => row).join(', ')}`, chunk.flat());
+interface Delivery {
+  eventId: string;
+  counter: Counter;
+}
+
+/** The (webhook, gateway) counters one fan-out moves, each once. */
+class SequenceCounters {
+  private readonly byWebhook = new Map<string, Map<string, Counter>>();
+
+  /** Counts one more delivery for the pair; returns its counter. */
+  count(webhookId: string, gatewayId: string): Counter {
+    let byGateway = this.byWebhook.get(webhookId);
+    if (!byGateway) {
+      byGateway = new Map();
+      this.byWebhook.set(webhookId, byGateway);
+    }
+    let counter = byGateway.get(gatewayId);
+    if (!counter) {
+      counter = { webhookId, gatewayId, count: 0, next: 0 };
+      byGateway.set(gatewayId, counter);
+    }
+    counter.count++;
+    return counter;
+  }
+
+  /**
+   * Moves each counter past its deliveries, in one locked order (webhook, then gateway) so two
+   * transactions cannot deadlock, and sets each pair's `next` to the first number of its run.
+   */
+  async take(tx: Db): Promise<void> {
+    const ordered: Counter[] = [];
+    for (const webhookId of [...this.byWebhook.keys()].sort(compare)) {
+      const byGateway = this.byWebhook.get(webhookId)!;
+      for (const gatewayId of [...byGateway.keys()].sort(compare)) ordered.push(byGateway.get(gatewayId)!);
+    }
+    for (let i = 0; i < ordered.length; i += ROWS_PER_STATEMENT) {
+      const chunk = ordered.slice(i, i + ROWS_PER_STATEMENT);
+      const values: unknown[] = [];
+      for (const c of chunk) values.push(c.webhookId, c.gatewayId, c.count);
+      const rows = await tx.all<{ webhook_id: string; gateway_id: string; last_sequence: number }>(
+        `INSERT INTO webhook_sequences (webhook_id, gateway_id, last_sequence) VALUES ${valuesList('(?, ?, ?)', chunk.length)}
+         ON CONFLICT (webhook_id, gateway_id) DO UPDATE SET last_sequence = webhook_sequences.last_sequence + excluded.last_sequence
+         RETURNING webhook_id, gateway_id, last_sequence`,
+        values,
+      );
+      for (const row of rows) {
+        const counter = this.byWebhook.get(row.webhook_id)!.get(row.gateway_id)!;
+        counter.next = Number(row.last_sequence) - counter.count + 1;
+      }
+    }
+  }
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Inserts `values` (rows of `row`'s width, flattened) with multi-row statements. */
+async function insertRows(tx: Db, into: string, row: string, values: readonly unknown[]): Promise<void> {
+  const width = row.split('?').length - 1;
+  const perStatement = ROWS_PER_STATEMENT * width;
+  for (let i = 0; i < values.length; i += perStatement) {
+    const chunk = values.slice(i, i + perStatement);
+    await tx.run(`INSERT INTO ${into} VALUES ${valuesList(row, chunk.length / width)}`, chunk);
   }
 }
 

@@ -5,6 +5,7 @@ import type { GatewayMessage } from '../rules/messages.js';
 import type { GatewayInfo, RuleContext } from '../rules/ruleContext.js';
 import type { Runtime } from '../runtime.js';
 import type { Db } from '../store/db.js';
+import { valuesList } from '../store/valuesList.js';
 
 /** What an ingest call did. */
 export interface IngestResult {
@@ -115,7 +116,7 @@ async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now
   for (let c = 0; c < candidates.length; c += IDS_PER_STATEMENT) {
     const chunk = candidates.slice(c, c + IDS_PER_STATEMENT);
     const inserted = await tx.all<{ gateway_id: string; message_id: string }>(
-      `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}
+      `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES ${valuesList('(?, ?, ?)', chunk.length)}
        ON CONFLICT (gateway_id, message_id) DO NOTHING
        RETURNING gateway_id, message_id`,
       chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),

@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import { valuesList } from '../store/valuesList.js';
 
 interface Entry {
   /** The stored JSON text, parsed on first use: most keys of a gateway are not touched by a batch. */
@@ -88,7 +89,7 @@ export class GatewayStateCache {
     for (let i = 0; i < upserts.length; i += UPSERTS_PER_STATEMENT) {
       const chunk = upserts.slice(i, i + UPSERTS_PER_STATEMENT);
       await this.tx.run(
-        `INSERT INTO gateway_state (gateway_id, key, value, due_at, updated_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+        `INSERT INTO gateway_state (gateway_id, key, value, due_at, updated_at) VALUES ${valuesList('(?, ?, ?, ?, ?)', chunk.length)}
          ON CONFLICT (gateway_id, key) DO UPDATE
          SET value = excluded.value, due_at = excluded.due_at, updated_at = excluded.updated_at`,
         chunk.flat(),

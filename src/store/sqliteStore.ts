@@ -58,9 +58,9 @@ export class SqliteStore implements Store {
     }
     this.direct = {
       dialect: this.dialect,
-      all: async (sql, params) => this.prepare(sql).all(...toSqlite(params)) as never,
-      get: async (sql, params) => this.prepare(sql).get(...toSqlite(params)) as never,
-      run: async (sql, params) => this.prepare(sql).run(...toSqlite(params)).changes,
+      all: async (sql, params) => this.prepare(sql).all(toSqlite(params)) as never,
+      get: async (sql, params) => this.prepare(sql).get(toSqlite(params)) as never,
+      run: async (sql, params) => this.prepare(sql).run(toSqlite(params)).changes,
       transaction: (fn) => fn(this.direct), // nested: already inside the one transaction
     };
   }
@@ -72,26 +72,26 @@ export class SqliteStore implements Store {
 
   /** Synchronous forms for migrations, which run before anything else uses the connection. */
   prepareGet(sql: string, params: unknown[]): unknown {
-    return this.prepare(sql).get(...toSqlite(params));
+    return this.prepare(sql).get(toSqlite(params));
   }
 
   prepareRun(sql: string, params: unknown[]): void {
-    this.prepare(sql).run(...toSqlite(params));
+    this.prepare(sql).run(toSqlite(params));
   }
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).all(...toSqlite(params)) as T[];
+    return this.prepare(sql).all(toSqlite(params)) as T[];
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).get(...toSqlite(params)) as T | undefined;
+    return this.prepare(sql).get(toSqlite(params)) as T | undefined;
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<number> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).run(...toSqlite(params)).changes;
+    return this.prepare(sql).run(toSqlite(params)).changes;
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
@@ -168,8 +168,15 @@ export class SqliteStore implements Store {
   }
 }
 
-/** better-sqlite3 takes no booleans or undefined; the shared dialect uses 0/1 and NULL. */
-function toSqlite(params: readonly unknown[] | undefined): unknown[] {
-  if (!params) return [];
+/**
+ * better-sqlite3 takes no booleans or undefined; the shared dialect uses 0/1 and NULL. The array
+ * is bound as one argument (better-sqlite3 flattens it), not spread onto the stack.
+ */
+function toSqlite(params: readonly unknown[] | undefined): readonly unknown[] {
+  if (!params) return NO_PARAMS;
+  // Most statements have neither: hand their array on as it is (multi-row inserts bind 1,800).
+  if (!params.some((p) => p === undefined || typeof p === 'boolean')) return params;
   return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
+
+const NO_PARAMS: readonly unknown[] = [];

@@ -1,4 +1,5 @@
 import type { Db } from '../../store/db.js';
+import { valuesList } from '../../store/valuesList.js';
 
 export interface AttemptRecord {
   deliveryId: number;
@@ -17,7 +18,7 @@ export async function recordAttempts(db: Db, attempts: readonly AttemptRecord[])
     const chunk = attempts.slice(i, i + ROWS_PER_STATEMENT);
     await db.run(
       `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
-       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+       VALUES ${valuesList('(?, ?, ?, ?, ?, ?)', chunk.length)}`,
       chunk.flatMap((a) => [a.deliveryId, a.attemptedAt, a.statusCode, a.durationMs, a.responseBody, a.error]),
     );
   }
