@@ -40,7 +40,7 @@ export interface CheckpointProgress {
  * Checkpoints a WAL-mode SQLite file from a worker thread, so that the thread that commits
  * seldom has to. SQLite's automatic checkpoint runs inside a COMMIT: every 1,000 pages that
  * COMMIT copied 4 MB into the database file and waited for two fsyncs, on the core that runs
- * ingest and delivery; letting the WAL grow to 10,000 pages before copying took a quarter off an
+ * ingest and delivery; letting the WAL grow to 40 MB before copying took a quarter off an
  * ingest batch (a page rewritten by many commits is copied once), but made one commit in a few
  * hundred stall for tens of milliseconds (npm run bench: p99 latency 14 → 45 ms).
  *

@@ -7,12 +7,12 @@ import { type CheckpointProgress, SqliteCheckpointer } from './sqliteCheckpointe
 type Statement = Database.Statement<unknown[], unknown>;
 
 /**
- * Pages the WAL may grow to before this connection rewinds it. Between rewinds a page rewritten
+ * How long the WAL may grow before this connection rewinds it. Between rewinds a page rewritten
  * by many commits (a gateway's counters, the tails of the busiest indexes) is copied into the
  * database file once, not once every few commits: ingest batches took a quarter less time and
  * stayed flat as the tables grew, instead of slowing by a third (npm run bench; BENCHMARKS.md).
  */
-const REWIND_WAL_AT_PAGES = 10_000;
+const REWIND_WAL_AT_BYTES = 40 * 1024 * 1024;
 
 /**
  * The embedded engine: one better-sqlite3 connection in WAL mode. Statements are synchronous
@@ -34,10 +34,16 @@ export class SqliteStore implements Store {
   private readonly direct: Db;
   private readonly checkpointer: SqliteCheckpointer | undefined;
   private rewindPending = false;
+  private rewindAtPages = Number.POSITIVE_INFINITY;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.conn = new Database(file);
+    // 16 KiB pages for a new database (an existing one keeps the size it was made with): ingest
+    // appends to the outbox and its indexes, and every page a commit dirtied is a WAL frame
+    // written with two system calls; a 1,000-message batch took a fifth less time than with
+    // 4 KiB pages, and slowed less as the tables grew (npm run bench; BENCHMARKS.md).
+    this.conn.pragma('page_size = 16384');
     this.conn.pragma('journal_mode = WAL');
     // NORMAL in WAL mode is durable against a process crash (the case we promise); only an OS
     // crash can lose the last commits. FULL costs an fsync per commit.
@@ -48,8 +54,9 @@ export class SqliteStore implements Store {
       // Checkpoints are copied by a worker thread (see SqliteCheckpointer); SQLite's own, inside
       // COMMIT every 1,000 pages, come back if that worker fails.
       this.conn.pragma('wal_autocheckpoint = 0');
-      // A rewound WAL file is cut back to 64 MB (a long one would otherwise keep its size).
-      this.conn.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      this.rewindAtPages = Math.ceil(REWIND_WAL_AT_BYTES / Number(this.conn.pragma('page_size', { simple: true })));
+      // A rewound WAL file is cut back to twice that (one that grew longer would keep its size).
+      this.conn.pragma(`journal_size_limit = ${2 * REWIND_WAL_AT_BYTES}`);
       this.checkpointer = new SqliteCheckpointer(
         file,
         (progress) => this.maybeRewindWal(progress),
@@ -134,7 +141,7 @@ export class SqliteStore implements Store {
    * are left to copy here), or once it is four times too long whatever the worker managed.
    */
   private maybeRewindWal({ log, checkpointed }: CheckpointProgress): void {
-    if (log < REWIND_WAL_AT_PAGES || (checkpointed < log && log < 4 * REWIND_WAL_AT_PAGES)) return;
+    if (log < this.rewindAtPages || (checkpointed < log && log < 4 * this.rewindAtPages)) return;
     if (this.locked) this.rewindPending = true; // at the end of the transaction under way
     else this.rewindWal();
   }

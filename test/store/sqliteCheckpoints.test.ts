@@ -42,7 +42,7 @@ describe('SQLite checkpoints on a file', () => {
     const store = new SqliteStore(file);
     store.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)');
     const first = walSequence(file);
-    // 120 commits of 512 KiB: 15,000 pages, past the 10,000 at which the WAL is rewound.
+    // 120 commits of 512 KiB: 60 MB, past the 40 MB at which the WAL is rewound.
     for (let i = 0; i < 120; i++) {
       await store.transaction(async (tx) => {
         await tx.run('INSERT INTO blobs (data) VALUES (randomblob(?))', [512 * 1024]);
