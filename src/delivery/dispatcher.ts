@@ -1,6 +1,5 @@
 import type { Runtime } from '../runtime.js';
 import { recordAutoUpgrades } from '../versions/autoUpgrade.js';
-import { recordRenderedMajors } from '../versions/recordRenderedMajors.js';
 import { effectiveMajor } from '../versions/registry.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
@@ -9,7 +8,7 @@ import { EndpointClient, type PostResult } from './endpointClient.js';
 import { EndpointHealth } from './endpointHealth.js';
 import { DeliveryTargets, type Target } from './loadDeliveryTargets.js';
 import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
-import { completeDeliveries } from './queue/completeDeliveries.js';
+import { type Completion, completeDeliveries } from './queue/completeDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { failDelivery } from './queue/failDelivery.js';
 import { hasDueWork } from './queue/hasDueWork.js';
@@ -283,16 +282,14 @@ export class Dispatcher {
     const now = this.rt.clock.now();
     const { retrySchedule } = this.rt.config;
     const attempts: AttemptRecord[] = [];
-    const delivered: number[] = [];
-    const deliveredCodes: number[] = [];
+    const delivered: Completion[] = [];
     const gone = new Set<string>();
     const opened = new Map<string, number>();
     // Endpoint health (failing_since): any success in the batch ends a webhook's failing run.
     const succeeded = new Set<string>();
     const failed = new Set<string>();
     await this.rt.store.transaction(async (tx) => {
-      await recordRenderedMajors(tx, batch.map(({ delivery, major }) => ({ deliveryId: delivery.id, major })));
-      for (const { delivery, result, attemptedAt, final } of batch) {
+      for (const { delivery, result, attemptedAt, final, major } of batch) {
         const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
         if (!final) {
           (ok ? succeeded : failed).add(delivery.webhook_id);
@@ -309,8 +306,7 @@ export class Dispatcher {
         });
         const code = result.statusCode;
         if (ok) {
-          delivered.push(delivery.id);
-          deliveredCodes.push(code as number);
+          delivered.push({ id: delivery.id, statusCode: code as number, major });
           continue;
         }
         let next: number | null;
@@ -326,10 +322,10 @@ export class Dispatcher {
           const retryAfter = code === 429 || code === 503 ? parseRetryAfter(result.headers['retry-after'], now) : undefined;
           next = nextAttemptAt(retrySchedule, delivery.attempts, now, retryAfter);
         }
-        await failDelivery(tx, delivery.id, next, code, error, now);
+        await failDelivery(tx, delivery.id, next, code, error, major, now);
         if (next === null) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
       }
-      if (delivered.length) await completeDeliveries(tx, delivered, deliveredCodes, now);
+      if (delivered.length) await completeDeliveries(tx, delivered, now);
       await recordAttempts(tx, attempts);
       for (const [webhookId, until] of opened) {
         const deferred = await deferWebhookDeliveries(tx, webhookId, until, now);

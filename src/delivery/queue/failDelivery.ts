@@ -2,7 +2,8 @@ import type { Db } from '../../store/db.js';
 
 /**
  * Records a failed attempt: back in the queue at `nextAttemptAt` (status `failed`), or `dead`
- * when `nextAttemptAt` is null (the schedule is used up, or the endpoint is gone).
+ * when `nextAttemptAt` is null (the schedule is used up, or the endpoint is gone), with the API
+ * major the attempt was rendered in (none when nothing was sent: the column keeps its value).
  * (The CAST is for PostgreSQL, which cannot infer a parameter's type from `? IS NULL` alone.)
  */
 export function failDelivery(
@@ -11,13 +12,15 @@ export function failDelivery(
   nextAttemptAt: number | null,
   statusCode: number | null,
   error: string,
+  major: number | undefined,
   now: number,
 ): Promise<number> {
   return db.run(
     `UPDATE deliveries
         SET status = CASE WHEN CAST(? AS BIGINT) IS NULL THEN 'dead' ELSE 'failed' END,
-            next_attempt_at = ?, lease_until = NULL, last_status_code = ?, last_error = ?, updated_at = ?
+            next_attempt_at = ?, lease_until = NULL, last_status_code = ?, last_error = ?,
+            api_version = COALESCE(CAST(? AS INTEGER), api_version), updated_at = ?
       WHERE id = ? AND status = 'delivering'`,
-    [nextAttemptAt, nextAttemptAt, statusCode, error, now, id],
+    [nextAttemptAt, nextAttemptAt, statusCode, error, major ?? null, now, id],
   );
 }
