@@ -39,11 +39,6 @@ export class SqliteStore implements Store {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.conn = new Database(file);
-    // 16 KiB pages for a new database (an existing one keeps the size it was made with): ingest
-    // appends to the outbox and its indexes, and every page a commit dirtied is a WAL frame
-    // written with two system calls; a 1,000-message batch took a fifth less time than with
-    // 4 KiB pages, and slowed less as the tables grew (npm run bench; BENCHMARKS.md).
-    this.conn.pragma('page_size = 16384');
     this.conn.pragma('journal_mode = WAL');
     // NORMAL in WAL mode is durable against a process crash (the case we promise); only an OS
     // crash can lose the last commits. FULL costs an fsync per commit.
