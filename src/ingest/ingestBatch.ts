@@ -90,7 +90,7 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
 
 /**
  * How far `last_seen_at` may lag behind: a gateway's row is rewritten at most once per second,
- * not once per batch (a busy bridge sends many a second, and the row and its index were 4% of
+ * not once per batch (a busy bridge sends many a second, and the row and its index were 2% of
  * an ingest batch). The connectivity check counts silence in minutes.
  */
 const LAST_SEEN_RESOLUTION_MS = 1000;
