@@ -16,6 +16,9 @@ import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
 import { releaseDeliveries } from './queue/releaseDeliveries.js';
 import { nextAttemptAt, parseRetryAfter } from './retryPolicy.js';
 
+/** An endpoint at its in-flight limit that has finished nothing for this long is stalled. */
+const STALLED_AFTER_MS = 1000;
+
 /** A claimed delivery waiting for its endpoint to have room; given back untried after `startBy`. */
 interface Held {
   delivery: ClaimedDelivery;
@@ -149,10 +152,14 @@ export class Dispatcher {
    * An open circuit's queued deliveries are moved past its end when it opens, but fan-out keeps
    * queueing new ones, due at once; moved again once a second, they never pile up in front of
    * the claim. Without this, healthy endpoints' deliveries/s fell from 5,600 to 2,400 within 30 s
-   * of a dead endpoint's circuit opening (npm run bench, isolation).
+   * of a dead endpoint's circuit opening (npm run bench, isolation). The same goes, a second at a
+   * time, for an endpoint whose requests all hang: its circuit stays closed until they time out
+   * (15 s by default), and meanwhile its new deliveries piled up in the due index, where every
+   * claim walked past them.
    */
   private async deferOpenCircuits(now: number): Promise<void> {
     const open = this.health.openCircuits(now);
+    for (const webhookId of this.health.stalled(now, STALLED_AFTER_MS)) open.push([webhookId, now + STALLED_AFTER_MS]);
     for (const id of this.deferredAt.keys()) if (!open.some(([openId]) => openId === id)) this.deferredAt.delete(id);
     for (const [webhookId, openUntil] of open) {
       if (now - (this.deferredAt.get(webhookId) ?? 0) < 1000) continue;

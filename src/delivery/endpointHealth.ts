@@ -21,6 +21,8 @@ interface EndpointState {
   openUntil: number | null;
   openMs: number;
   probing: boolean;
+  /** When a request to it last ended (or when it was first seen). */
+  lastSettledAt: number;
 }
 
 export type Admission = 'go' | 'busy' | { openUntil: number };
@@ -32,7 +34,7 @@ export class EndpointHealth {
 
   /** May a delivery to `webhookId` start now? Counts it in flight when it may. */
   admit(webhookId: string, now: number): Admission {
-    const s = this.state(webhookId);
+    const s = this.state(webhookId, now);
     if (s.openUntil !== null) {
       if (now < s.openUntil) return { openUntil: s.openUntil };
       if (s.probing) return { openUntil: now + 1000 }; // ask again once the probe had time
@@ -49,8 +51,9 @@ export class EndpointHealth {
    * failure opened it (so queued deliveries can be moved out of the way), else null.
    */
   settle(webhookId: string, ok: boolean, now: number): number | null {
-    const s = this.state(webhookId);
+    const s = this.state(webhookId, now);
     s.inFlight--;
+    s.lastSettledAt = now;
     const wasProbe = s.probing;
     s.probing = false;
     if (ok) {
@@ -89,6 +92,20 @@ export class EndpointHealth {
     return open;
   }
 
+  /**
+   * Endpoints at their in-flight limit none of whose requests has ended for `quietMs`: hanging,
+   * though their circuit is still closed (a request that never answers fails only at the
+   * delivery timeout). A fast endpoint at its limit finishes requests every few milliseconds
+   * and is never in this list.
+   */
+  stalled(now: number, quietMs: number): string[] {
+    const ids: string[] = [];
+    for (const [id, s] of this.states) {
+      if (s.openUntil === null && s.inFlight >= this.options.maxInFlight && now - s.lastSettledAt >= quietMs) ids.push(id);
+    }
+    return ids;
+  }
+
   /** The circuit of an endpoint, for logs and the API. */
   circuit(webhookId: string, now: number): 'closed' | 'open' | 'half-open' {
     const s = this.states.get(webhookId);
@@ -96,10 +113,10 @@ export class EndpointHealth {
     return now < s.openUntil ? 'open' : 'half-open';
   }
 
-  private state(webhookId: string): EndpointState {
+  private state(webhookId: string, now: number): EndpointState {
     let s = this.states.get(webhookId);
     if (!s) {
-      s = { inFlight: 0, failures: 0, openUntil: null, openMs: this.options.openMs, probing: false };
+      s = { inFlight: 0, failures: 0, openUntil: null, openMs: this.options.openMs, probing: false, lastSettledAt: now };
       this.states.set(webhookId, s);
     }
     return s;

@@ -50,4 +50,21 @@ describe('endpoint isolation', () => {
     }
     expect(waits).toEqual([2000, 4000, 4000, 4000]);
   });
+
+  it('calls an endpoint stalled when it is at its limit and nothing of it has ended for a while, not when it is merely busy', () => {
+    const health = new EndpointHealth(options);
+    for (const id of ['hanging', 'busy']) {
+      health.admit(id, 0);
+      health.admit(id, 0);
+    }
+    expect(health.stalled(999, 1000)).toEqual([]);
+    // 'busy' finishes one request and starts the next: still at its limit, but moving.
+    health.settle('busy', true, 900);
+    health.admit('busy', 900);
+    expect(health.stalled(1000, 1000)).toEqual(['hanging']);
+    expect(health.stalled(1900, 1000)).toEqual(['hanging', 'busy']);
+    // Below its limit an endpoint is not stalled, however slow.
+    health.settle('hanging', false, 1950);
+    expect(health.stalled(5000, 1000)).toEqual(['busy']);
+  });
 });
