@@ -2,7 +2,7 @@ import type { Db } from '../store/db.js';
 import { consentCovers, type EventType } from '../domain/eventTypes.js';
 import { newEventId } from '../util/ids.js';
 import { valuesList } from '../store/valuesList.js';
-import { parseRecipients, RecipientCache } from './recipientCache.js';
+import { parseRecipients, RecipientCache, type RecipientRow } from './recipientCache.js';
 import { type Counter, SequenceCounters } from './sequenceCounters.js';
 
 /** An event the rules (or a contract change) decided to send. */
@@ -95,7 +95,7 @@ async function insertRows(tx: Db, into: string, row: string, values: readonly un
 /** A contract event goes to its company's enabled webhooks, whatever the consent. */
 async function contractRecipients(tx: Db, companyId: string) {
   return parseRecipients(
-    await tx.all<{ company_id: string; consent: 'MONITOR_AND_CONTROL'; webhook_id: string | null; event_types: string | null }>(
+    await tx.all<RecipientRow>(
       `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.event_types
          FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id AND w.enabled = 1
         WHERE c.id = ?`,

@@ -10,7 +10,8 @@ export interface Recipient {
   types: ReadonlySet<string>;
 }
 
-interface RecipientRow {
+/** A row of the recipients read: a webhook's subscribed types as stored (JSON text). */
+export interface RecipientRow {
   company_id: string;
   consent: Consent;
   webhook_id: string | null;

@@ -229,4 +229,36 @@ describe('the dispatcher facing a failing endpoint', () => {
       await hh.close();
     }
   });
+
+  it('moves a hanging endpoint\'s queued deliveries out of the claim\'s way before its circuit opens, without using attempts', async () => {
+    const hh = await startTestHearthook({ endpointMaxInFlight: 1 });
+    const receiver = await new Receiver().start();
+    receiver.delayMs = 5_000; // accepts, and does not answer within the test
+    const dispatcher = new Dispatcher(hh.rt);
+    try {
+      const partner = await seedPartner(hh.rt, { url: receiver.url });
+      await emitConnectivity(hh, partner.gatewayId);
+      await dispatcher.tick(); // in flight, hanging: the endpoint is at its limit
+      for (let i = 0; i < 2; i++) await emitConnectivity(hh, partner.gatewayId);
+
+      hh.clock.advance(999);
+      await dispatcher.tick(); // busy, but not yet quiet for a second: left in the queue
+      let queued = (await deliveryRows(hh)).filter((r) => r.status === 'pending');
+      expect(queued.map((r) => r.next_attempt_at! <= hh.clock.now())).toEqual([true, true]);
+
+      hh.clock.advance(1);
+      await dispatcher.tick();
+      queued = (await deliveryRows(hh)).filter((r) => r.status === 'pending');
+      expect(queued).toHaveLength(2);
+      for (const row of queued) {
+        expect(row.next_attempt_at).toBe(hh.clock.now() + 1000);
+        expect(row.attempts).toBe(0);
+      }
+      expect(dispatcher.health.circuit(partner.webhookId, hh.clock.now())).toBe('closed');
+    } finally {
+      await dispatcher.stop(0);
+      await receiver.stop();
+      await hh.close();
+    }
+  });
 });
