@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import type { RecipientCache } from './fanout/recipientCache.js';
+import type { RateLimiter } from './limits/rateLimiter.js';
 import type { Rules } from './rules/ruleSet.js';
 import type { Store } from './store/db.js';
 import type { Clock } from './util/clock.js';
@@ -20,4 +21,6 @@ export interface Runtime {
   rules: Rules;
   /** Gateways' recipients, kept between fan-outs (invalidated through the database). */
   recipients: RecipientCache;
+  /** The rate limits (buckets shared by every node through the database). */
+  limits: RateLimiter;
 }

@@ -43,13 +43,17 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid request; `errors` names each field',
   401: 'missing or invalid credentials',
   404: 'not found (or not yours)',
-  409: 'conflicts with the current state',
+  409: 'conflicts with the current state (or a cap reached: the title names it)',
+  429: 'too many requests: a rate limit or too many failed authentications; see Retry-After, RateLimit and RateLimit-Policy',
 };
 
-/** Response entries for the given error statuses, documented as `application/problem+json`. */
+/**
+ * Response entries for the given error statuses and those every authenticated route can answer
+ * (400, 401, 429), documented as `application/problem+json`.
+ */
 export function problems(...statuses: number[]): Record<number, unknown> {
   return Object.fromEntries(
-    [400, 401, ...statuses].map((status) => [
+    [...new Set([400, 401, 429, ...statuses])].map((status) => [
       status,
       { description: PROBLEM_DESCRIPTIONS[status] ?? 'error', content: { 'application/problem+json': { schema: problemSchema } } },
     ]),

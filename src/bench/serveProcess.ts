@@ -61,6 +61,9 @@ export class ServeProcess {
         HEARTHOOK_ALLOW_HTTP: 'true',
         HEARTHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
         HEARTHOOK_LOG_LEVEL: 'warn',
+        // Load generators send far past a gateway's ingest limit; `--set HEARTHOOK_RATE_LIMIT=on`
+        // measures a run with the limits.
+        HEARTHOOK_RATE_LIMIT: 'off',
         ...runEnv,
         ...options.env,
       },

@@ -1,3 +1,4 @@
+import { RATE_LIMITS, type RateLimitPolicies } from '../limits/rateLimitPolicies.js';
 import { API_VERSIONS, type ApiVersion } from '../versions/registry.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
@@ -62,6 +63,24 @@ export interface Config {
    * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.
    */
   apiVersions: readonly ApiVersion[];
+  /** Rate limits on (the default) or off (development and test set-ups): `HEARTHOOK_RATE_LIMIT=off`. */
+  rateLimit: boolean;
+  /** The rate limit policies (`src/limits/rateLimitPolicies.ts`); not variables, tests inject their own. */
+  rateLimits: RateLimitPolicies;
+  /** Webhooks one company may register. */
+  maxWebhooks: number;
+  /** Event types one webhook may subscribe to. */
+  maxEventTypesPerWebhook: number;
+  /** The largest `limit` of a catch-up page (`GET /v1/events`). */
+  maxPageSize: number;
+  /** How long a client may take to send a request's headers; a slow-loris is cut off then. */
+  headersTimeoutMs: number;
+  /** How long a client may take to send a whole request. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Open connections the HTTP server accepts at most; more are closed at once. */
+  maxConnections: number;
 }
 
 export const DEFAULTS: Config = {
@@ -84,6 +103,15 @@ export const DEFAULTS: Config = {
   retentionMs: 30 * 86_400_000,
   logLevel: 'info',
   apiVersions: API_VERSIONS,
+  rateLimit: true,
+  rateLimits: RATE_LIMITS,
+  maxWebhooks: 20,
+  maxEventTypesPerWebhook: 5,
+  maxPageSize: 1000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 10_000,
 };
 
 type Parser = (text: string) => unknown;
@@ -96,6 +124,16 @@ const boolean: Parser = (text) => {
   if (/^(true|1|yes)$/i.test(text)) return true;
   if (/^(false|0|no)$/i.test(text)) return false;
   throw new Error(`"${text}" is not true or false`);
+};
+const onOff: Parser = (text) => {
+  if (/^(on|true|1|yes)$/i.test(text)) return true;
+  if (/^(off|false|0|no)$/i.test(text)) return false;
+  throw new Error(`"${text}" is not on or off`);
+};
+const positive: Parser = (text) => {
+  const n = integer(text) as number;
+  if (n < 1) throw new Error(`"${text}" must be at least 1`);
+  return n;
 };
 const string: Parser = (text) => text;
 const list: Parser = (text) =>
@@ -128,6 +166,14 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_RETENTION: ['retentionMs', parseDuration],
   HEARTHOOK_LOG_LEVEL: ['logLevel', string],
   HEARTHOOK_RULES: ['rulesFile', string],
+  HEARTHOOK_RATE_LIMIT: ['rateLimit', onOff],
+  HEARTHOOK_MAX_WEBHOOKS: ['maxWebhooks', positive],
+  HEARTHOOK_MAX_EVENT_TYPES_PER_WEBHOOK: ['maxEventTypesPerWebhook', positive],
+  HEARTHOOK_MAX_PAGE_SIZE: ['maxPageSize', positive],
+  HEARTHOOK_HEADERS_TIMEOUT: ['headersTimeoutMs', parseDuration],
+  HEARTHOOK_REQUEST_TIMEOUT: ['requestTimeoutMs', parseDuration],
+  HEARTHOOK_KEEP_ALIVE_TIMEOUT: ['keepAliveTimeoutMs', parseDuration],
+  HEARTHOOK_MAX_CONNECTIONS: ['maxConnections', positive],
 };
 
 /**

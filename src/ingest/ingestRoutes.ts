@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { requireIngest } from '../api/auth.js';
 import { type FieldError, HttpError } from '../api/httpError.js';
+import { problems } from '../api/schemas.js';
+import { limitIngest } from '../limits/ingestRateLimit.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import type { Runtime } from '../runtime.js';
 import { ingestBatch, UnknownGatewaysError } from './ingestBatch.js';
@@ -38,7 +40,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           tags: ['ingest'],
           security: [{ ingestToken: [] }],
           body: ingestBodySchema,
-          response: { 202: resultSchema },
+          response: { 202: resultSchema, ...problems() },
         },
         // The body is checked by our own checker, not the app's coercing Ajv (see checkIngestBody).
         validatorCompiler:
@@ -53,6 +55,11 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
         const body = request.body as RawMessage | RawMessage[];
         const batch = Array.isArray(body);
         const raw = batch ? body : [body];
+        await limitIngest(
+          rt,
+          raw.map((m) => m.gatewayId),
+          batch,
+        );
         try {
           const result = await ingestBatch(rt, raw.map(toGatewayMessage));
           return reply.code(202).send(result);

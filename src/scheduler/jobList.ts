@@ -3,6 +3,7 @@ import { checkConnectivity } from './jobs/checkConnectivity.js';
 import { deleteExpiredEvents } from './jobs/deleteExpiredEvents.js';
 import { disableFailingWebhooks } from './jobs/disableFailingWebhooks.js';
 import { emitDailyAggregates } from './jobs/emitDailyAggregates.js';
+import { forgetFullRateBuckets } from './jobs/forgetFullRateBuckets.js';
 import { forgetOldMessageIds } from './jobs/forgetOldMessageIds.js';
 import { reclaimLeases } from './jobs/reclaimLeases.js';
 import { reportPendingFaults } from './jobs/reportPendingFaults.js';
@@ -20,5 +21,6 @@ export function jobList(rules: Rules): Job[] {
     { name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks },
     { name: 'delete-expired-events', intervalMs: 3_600_000, run: deleteExpiredEvents },
     { name: 'forget-old-message-ids', intervalMs: 3_600_000, run: forgetOldMessageIds },
+    { name: 'forget-full-rate-buckets', intervalMs: 60_000, run: forgetFullRateBuckets },
   ];
 }

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
 import type { Config } from '../config/config.js';
 import { RecipientCache } from '../fanout/recipientCache.js';
+import { RateLimiter } from '../limits/rateLimiter.js';
 import { loadRules } from '../rules/ruleSet.js';
 import type { Runtime } from '../runtime.js';
 import { openStore } from '../store/openStore.js';
@@ -24,16 +25,18 @@ export async function createRuntime(
   const store = await openStore(config.database, { onError: (err) => log.warn({ err }, 'database connection error') });
   try {
     const secrets = await bootstrapSecrets(store, config);
+    const clock = options.clock ?? systemClock;
     const rt: Runtime = {
       config,
       store,
-      clock: options.clock ?? systemClock,
+      clock,
       log,
       encrypter: new Encrypter(secrets.masterKey),
       adminTokenHash: secrets.adminTokenHash,
       ingestTokenHash: secrets.ingestTokenHash,
       rules,
       recipients: new RecipientCache(),
+      limits: new RateLimiter(store, clock, config.rateLimit, config.rateLimits),
     };
     return { rt, generated: secrets.generated };
   } catch (err) {

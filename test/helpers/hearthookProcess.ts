@@ -45,6 +45,7 @@ export class HearthookProcess {
         HEARTHOOK_ALLOW_HTTP: 'true',
         HEARTHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
         HEARTHOOK_LOG_LEVEL: 'warn',
+        HEARTHOOK_RATE_LIMIT: 'off',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -102,6 +102,7 @@ export class Cluster {
         HEARTHOOK_ALLOW_HTTP: 'true',
         HEARTHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
         HEARTHOOK_LOG_LEVEL: 'warn',
+        HEARTHOOK_RATE_LIMIT: 'off',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

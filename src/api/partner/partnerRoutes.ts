@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { limitPartnerRequests } from '../../limits/partnerRateLimit.js';
 import type { Runtime } from '../../runtime.js';
 import { requirePartner } from '../auth.js';
 import { apiKeyRoutes } from './apiKeys.js';
@@ -16,6 +17,7 @@ import { webhookTestRoutes } from './webhookTest.js';
 export function partnerRoutes(rt: Runtime): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', requirePartner(rt));
+    app.addHook('onRequest', limitPartnerRequests(rt));
     apiKeyRoutes(app, rt);
     contractRoutes(app, rt);
     webhookRoutes(app, rt);

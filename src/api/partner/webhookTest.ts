@@ -4,6 +4,7 @@ import { buildRequest } from '../../delivery/buildRequest.js';
 import { EndpointClient } from '../../delivery/endpointClient.js';
 import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
+import { limitTestSend } from '../../limits/partnerRateLimit.js';
 import type { Runtime } from '../../runtime.js';
 import { newEventId } from '../../util/ids.js';
 import { effectiveMajor, unsupportedReason } from '../../versions/registry.js';
@@ -87,7 +88,7 @@ export function webhookTestRoutes(app: FastifyInstance, rt: Runtime): void {
             eventType: { type: 'string', enum: [...EVENT_TYPES], description: "one of the webhook's types; its first by default" },
           },
         },
-        response: { 200: testResultSchema, ...problems(404) },
+        response: { 200: testResultSchema, ...problems(404, 429) },
       },
     },
     async (request) => {
@@ -115,6 +116,8 @@ export function webhookTestRoutes(app: FastifyInstance, rt: Runtime): void {
       }
       // What a real delivery would get now: the pinned major, or the current one past its support.
       const major = request.query.apiVersion ?? effectiveMajor(webhook.api_version, now, versions);
+      // Counted only for a send that will happen: a refused request takes no token.
+      await limitTestSend(rt, webhook.id);
       // Sequence 0: real sequences start at 1, so a gap-checking receiver can skip test events.
       const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
       const result = await client.post(url, headers, body);
