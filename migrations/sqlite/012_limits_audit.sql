@@ -5,10 +5,14 @@ CREATE TABLE rate_limit_buckets (
   tat    INTEGER NOT NULL
 );
 
--- API keys: who minted each (the operator may revoke the oldest partner-minted key to mint), and
--- when it was last used (written at most once a minute per key).
+-- API keys: who minted each (the operator may revoke the oldest partner-minted key to mint).
 ALTER TABLE api_keys ADD COLUMN minted_by TEXT NOT NULL DEFAULT 'operator';
-ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+-- When each key was last used, written at most once a minute per key. A table of its own: using
+-- a key is not a change to it (a refused request leaves api_keys as it was).
+CREATE TABLE api_key_uses (
+  key_id       TEXT PRIMARY KEY,
+  last_used_at INTEGER NOT NULL
+);
 
 -- Audit log of management writes. seq is handed out by audit_head in the writing transaction: the
 -- row lock there makes seq order the commit order, so a cursor on seq never skips an entry.

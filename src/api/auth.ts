@@ -71,14 +71,18 @@ export function requirePartner(rt: Runtime) {
       }
       const now = rt.clock.now();
       const row = await rt.store.get<{ id: string; company_id: string; last_used_at: number | null }>(
-        'SELECT id, company_id, last_used_at FROM api_keys WHERE key_hash = ? AND expires_at > ?',
+        `SELECT k.id, k.company_id, u.last_used_at FROM api_keys k LEFT JOIN api_key_uses u ON u.key_id = k.id
+          WHERE k.key_hash = ? AND k.expires_at > ?`,
         [sha256(key), now],
       );
       if (!row) return 'the API key is unknown, revoked or expired';
       request.companyId = row.company_id;
       request.apiKeyId = row.id;
       if (row.last_used_at === null || now - Number(row.last_used_at) >= LAST_USED_RESOLUTION_MS) {
-        await rt.store.run('UPDATE api_keys SET last_used_at = ? WHERE id = ?', [now, row.id]);
+        await rt.store.run(
+          'INSERT INTO api_key_uses (key_id, last_used_at) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET last_used_at = excluded.last_used_at',
+          [row.id, now],
+        );
       }
     });
   };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { requireAdmin } from '../auth.js';
 import { companyRoutes } from './companies.js';
+import { companyApiKeyRoutes } from './companyApiKeys.js';
 import { contractAdminRoutes } from './contracts.js';
 import { gatewayRoutes } from './gateways.js';
 import { webhookHealthRoutes } from './webhookHealth.js';
@@ -11,6 +12,7 @@ export function adminRoutes(rt: Runtime): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', requireAdmin(rt));
     companyRoutes(app, rt);
+    companyApiKeyRoutes(app, rt);
     gatewayRoutes(app, rt);
     contractAdminRoutes(app, rt);
     webhookHealthRoutes(app, rt);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { newId } from '../../util/ids.js';
 import { HttpError } from '../httpError.js';
@@ -68,15 +69,19 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
       const { name, languages, autoAccept = false } = request.body;
       const id = newId('cmp');
       const now = rt.clock.now();
-      await rt.store.run('INSERT INTO companies (id, name, languages, auto_accept, created_at) VALUES (?, ?, ?, ?, ?)', [
-        id,
-        name,
-        JSON.stringify(languages),
-        autoAccept ? 1 : 0,
-        now,
-      ]);
+      const company = { id, name, languages, autoAccept, createdAt: iso(now) };
+      await rt.store.transaction(async (tx) => {
+        await tx.run('INSERT INTO companies (id, name, languages, auto_accept, created_at) VALUES (?, ?, ?, ?, ?)', [
+          id,
+          name,
+          JSON.stringify(languages),
+          autoAccept ? 1 : 0,
+          now,
+        ]);
+        await recordAudit(tx, actorOf(request), now, { companyId: id, action: 'company.create', target: id, after: company });
+      });
       reply.code(201);
-      return { id, name, languages, autoAccept, createdAt: iso(now) };
+      return company;
     },
   );
 
@@ -87,14 +92,16 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
         tags,
         security,
         summary: 'Mint an API key for a company (its first, or a replacement)',
+        description:
+          'Always succeeds for an existing company: at 10 unexpired keys it revokes the oldest partner-minted key (named in revokedKeyId), so a partner can never lock out its operator.',
         params: { type: 'object', properties: { companyId: { type: 'string' } }, required: ['companyId'] },
-        response: { 201: mintedKeySchema, ...problems(404, 409) },
+        response: { 201: mintedKeySchema, ...problems(404) },
       },
     },
     async (request, reply) => {
       await requireCompany(rt, request.params.companyId, '/params/companyId');
       reply.code(201);
-      return mintApiKey(rt, request.params.companyId);
+      return mintApiKey(rt, request.params.companyId, 'operator', actorOf(request));
     },
   );
 }

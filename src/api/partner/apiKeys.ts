@@ -1,67 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
-import { newId } from '../../util/ids.js';
 import { sha256 } from '../../util/secrets.js';
 import { HttpError } from '../httpError.js';
 import { iso, problems } from '../schemas.js';
+import { apiKeyJson, apiKeyListSchema, listApiKeys, MAX_API_KEYS, mintApiKey, mintedKeySchema, revokeApiKey } from './apiKeyRows.js';
 
-/** Partner keys live 6 months (DOMAIN.md), counted as 183 days so the answer never depends on the month. */
-export const API_KEY_LIFETIME_MS = 183 * 24 * 60 * 60 * 1000;
-/** At most this many unexpired keys per company (DOMAIN.md). */
-export const MAX_API_KEYS = 10;
-
-export interface MintedKey {
-  id: string;
-  apiKey: string;
-  expiresAt: string;
-}
-
-export const mintedKeySchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    apiKey: { type: 'string', description: 'xHCSAPI…; shown only once, stored only as a hash' },
-    expiresAt: { type: 'string', format: 'date-time' },
-  },
-  required: ['id', 'apiKey', 'expiresAt'],
-} as const;
-
-/**
- * Makes a new API key for a company: `xHCSAPI` + 40 base64url characters (240 random bits),
- * stored only as its sha256 with a short prefix to tell keys apart. Refuses (409) an 11th
- * unexpired key. The caller has checked that the company exists.
- *
- * @example const { apiKey } = await mintApiKey(rt, 'cmp_…');
- */
-export async function mintApiKey(rt: Runtime, companyId: string): Promise<MintedKey> {
-  const now = rt.clock.now();
-  const apiKey = 'xHCSAPI' + randomBytes(30).toString('base64url');
-  const id = newId('key');
-  const expiresAt = now + API_KEY_LIFETIME_MS;
-  await rt.store.transaction(async (tx) => {
-    // A no-op write on the company row locks it on PostgreSQL, so two concurrent mints cannot
-    // both count 9 keys and make 11; on SQLite the transaction is serialised anyway.
-    await tx.run('UPDATE companies SET name = name WHERE id = ?', [companyId]);
-    const live = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE company_id = ? AND expires_at > ?', [
-      companyId,
-      now,
-    ]);
-    if (Number(live?.n ?? 0) >= MAX_API_KEYS) {
-      throw new HttpError(409, `the company already has ${MAX_API_KEYS} unexpired API keys; wait for one to expire`);
-    }
-    await tx.run(
-      'INSERT INTO api_keys (id, company_id, key_hash, key_prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [id, companyId, sha256(apiKey), apiKey.slice(0, 12), now, expiresAt],
-    );
-  });
-  return { id, apiKey, expiresAt: iso(expiresAt) };
-}
+export { API_KEY_LIFETIME_MS, MAX_API_KEYS, type MintedKey, mintApiKey, mintedKeySchema } from './apiKeyRows.js';
 
 const security = [{ partnerKey: [] }];
 const tags = ['API keys'];
 
-/** `GET /v1/api-keys/me` and `POST /v1/api-keys` (rotation: the old key stays valid until it expires). */
+/**
+ * `GET /v1/api-keys/me`, `GET /v1/api-keys`, `POST /v1/api-keys` (rotation: the old key stays
+ * valid until it expires or is revoked) and `DELETE /v1/api-keys/{keyId}`.
+ */
 export function apiKeyRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get(
     '/api-keys/me',
@@ -85,9 +38,24 @@ export function apiKeyRoutes(app: FastifyInstance, rt: Runtime): void {
         'SELECT id, company_id, expires_at FROM api_keys WHERE key_hash = ?',
         [sha256(String(request.headers['x-api-key']))],
       );
-      if (!key) throw new HttpError(401, 'the API key is unknown or expired');
+      if (!key) throw new HttpError(401, 'the API key is unknown, revoked or expired');
       return { companyId: key.company_id, keyId: key.id, expiresAt: iso(key.expires_at) };
     },
+  );
+
+  app.get(
+    '/api-keys',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'listApiKeys',
+        summary: "The calling company's unexpired API keys",
+        description: 'Each key with its id, its first 12 characters, who minted it, when, its expiry and when it was last used (to the minute). Never the key itself.',
+        response: { 200: apiKeyListSchema, ...problems() },
+      },
+    },
+    async (request) => ({ data: (await listApiKeys(rt.store, request.companyId, rt.clock.now())).map(apiKeyJson) }),
   );
 
   app.post(
@@ -102,7 +70,26 @@ export function apiKeyRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request, reply) => {
       reply.code(201);
-      return mintApiKey(rt, request.companyId);
+      return mintApiKey(rt, request.companyId, 'partner', actorOf(request));
+    },
+  );
+
+  app.delete<{ Params: { keyId: string } }>(
+    '/api-keys/:keyId',
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'revokeApiKey',
+        summary: 'Revoke one of the calling company’s API keys',
+        description: 'The key is refused (401) from the next request on, on every node. A key may revoke itself.',
+        params: { type: 'object', properties: { keyId: { type: 'string' } }, required: ['keyId'] },
+        response: { 204: { type: 'null', description: 'revoked' }, ...problems(404) },
+      },
+    },
+    async (request, reply) => {
+      await revokeApiKey(rt, request.companyId, request.params.keyId, actorOf(request));
+      return reply.code(204).send();
     },
   );
 }
