@@ -8,6 +8,7 @@ import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { serverLimits } from './serverLimits.js';
 import { compileValidator } from './validators.js';
 import { versionRoutes } from './versionRoutes.js';
 
@@ -21,7 +22,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     // A log line per request would cost more than an ingest batch's rules; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
+    ...serverLimits(rt.config),
   });
+  app.server.maxConnections = rt.config.maxConnections;
   app.setValidatorCompiler(compileValidator);
   await app.register(swagger, {
     openapi: {
