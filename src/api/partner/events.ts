@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventType } from '../../domain/eventTypes.js';
+import { capReached } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
 import { renderV2 } from '../../versions/renderEvent.js';
@@ -16,7 +17,7 @@ interface EventQuery {
   after?: string;
   gatewayId?: string;
   type?: EventType;
-  limit: number;
+  limit?: number;
 }
 
 interface Row {
@@ -90,7 +91,12 @@ export function eventRoutes(app: FastifyInstance, rt: Runtime): void {
             after: { type: 'string', maxLength: 64, description: 'a nextCursor from an earlier page; omit to start at the oldest kept event' },
             gatewayId: gatewayIdSchema,
             type: eventTypeSchema,
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            limit: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+              description: 'events per page: 100 (or HEARTHOOK_MAX_PAGE_SIZE when smaller) unless given; above HEARTHOOK_MAX_PAGE_SIZE is a 409',
+            },
           },
         },
         response: {
@@ -106,12 +112,15 @@ export function eventRoutes(app: FastifyInstance, rt: Runtime): void {
             },
             required: ['data', 'nextCursor', 'hasMore'],
           },
-          ...problems(),
+          ...problems(409),
         },
       },
     },
     async (request) => {
-      const { after, gatewayId, type, limit } = request.query;
+      const { after, gatewayId, type } = request.query;
+      const cap = rt.config.maxPageSize;
+      const limit = request.query.limit ?? Math.min(100, cap);
+      if (limit > cap) throw capReached('catch-up page size', 'HEARTHOOK_MAX_PAGE_SIZE', cap, '/querystring/limit');
       const cursor = after === undefined ? { txOrder: -1, id: 0 } : decodeCursor(after);
       if (!cursor) throw badRequest('/querystring/after', 'is not a cursor this API gave out (use nextCursor of a page)');
 

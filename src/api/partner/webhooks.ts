@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { EventType } from '../../domain/eventTypes.js';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
+import { capReached, checkEventTypeCap } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
 import { newId } from '../../util/ids.js';
@@ -87,11 +89,12 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         security,
         summary: 'Register a webhook endpoint (answers its signing secret, once)',
         body: createWebhookBodySchema,
-        response: { 201: createdWebhookSchema, ...problems() },
+        response: { 201: createdWebhookSchema, ...problems(409) },
       },
     },
     async (request, reply) => {
       const body = request.body;
+      checkEventTypeCap(body.eventTypes, rt.config.maxEventTypesPerWebhook);
       const url = checkWebhookUrl(body.url, rt.config.allowHttp);
       const now = rt.clock.now();
       // The schema knows every major; whether it may be pinned to depends on the date.
@@ -117,10 +120,17 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         updated_at: now,
       };
       const columns = Object.keys(row);
-      await rt.store.run(
-        `INSERT INTO webhooks (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-        Object.values(row),
-      );
+      await rt.store.transaction(async (tx) => {
+        // The no-op write locks the company row on PostgreSQL, so two concurrent registrations
+        // cannot both count 19 webhooks and make 21.
+        await tx.run('UPDATE companies SET name = name WHERE id = ?', [request.companyId]);
+        const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE company_id = ?', [request.companyId]);
+        if (Number(count?.n ?? 0) >= rt.config.maxWebhooks) {
+          throw capReached('webhooks per company', 'HEARTHOOK_MAX_WEBHOOKS', rt.config.maxWebhooks, '/body');
+        }
+        await tx.run(`INSERT INTO webhooks (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, Object.values(row));
+        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'webhook.create', target: row.id, after: webhookJson(row) });
+      });
       reply.code(201);
       return { ...webhookJson(row), secret };
     },
@@ -159,10 +169,11 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         summary: 'Change a webhook (any of its fields but the API version)',
         params,
         body: patchWebhookBodySchema,
-        response: { 200: webhookSchema, ...problems(404) },
+        response: { 200: webhookSchema, ...problems(404, 409) },
       },
     },
     async (request) => {
+      checkEventTypeCap(request.body.eventTypes, rt.config.maxEventTypesPerWebhook);
       // Check and convert every field before writing any, so a bad one changes nothing.
       const changes = Object.entries(request.body).map(([field, value]) => {
         const [column, store] = COLUMNS[field as keyof PatchWebhookBody];
@@ -170,7 +181,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       });
       const now = rt.clock.now();
       const row = await rt.store.transaction(async (tx) => {
-        await findOwnWebhook(tx, request.params.id, request.companyId);
+        const before = await findOwnWebhook(tx, request.params.id, request.companyId);
         // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
         // disable job would strike again at once; disabling it records when and why.
         if (request.body.enabled !== undefined) {
@@ -185,7 +196,15 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
           `UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
           [...changes.map(([, value]) => value), now, request.params.id],
         );
-        return findOwnWebhook(tx, request.params.id, request.companyId);
+        const after = await findOwnWebhook(tx, request.params.id, request.companyId);
+        await recordAudit(tx, actorOf(request), now, {
+          companyId: request.companyId,
+          action: 'webhook.update',
+          target: after.id,
+          before: webhookJson(before),
+          after: webhookJson(after),
+        });
+        return after;
       });
       return webhookJson(row);
     },
@@ -205,7 +224,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request, reply) => {
       const now = rt.clock.now();
       await rt.store.transaction(async (tx) => {
-        await findOwnWebhook(tx, request.params.id, request.companyId);
+        const before = await findOwnWebhook(tx, request.params.id, request.companyId);
         // Queued = next_attempt_at set. A delivery in flight keeps its lease; the dispatcher
         // finds the webhook gone when it records the outcome.
         await tx.run(
@@ -214,6 +233,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
           [now, request.params.id],
         );
         await tx.run('DELETE FROM webhooks WHERE id = ?', [request.params.id]);
+        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'webhook.delete', target: before.id, before: webhookJson(before) });
       });
       return reply.code(204).send();
     },
