@@ -29,7 +29,7 @@ program
   .option('--rules <file>', 'rules file overriding the defaults (HEARTHOOK_RULES)')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (HEARTHOOK_LOG_LEVEL)')
   .addOption(
-    new Option('--roles <roles>', 'comma-separated roles to run: api,worker,scheduler').default(ROLES.join(',')),
+    new Option('--roles <roles>', 'comma-separated roles to run: api,worker,scheduler,ingest-mqtt').default(ROLES.join(',')),
   )
   .action(async (opts) => {
     const roles = String(opts.roles)

@@ -57,6 +57,20 @@ export interface Config {
   logLevel: string;
   /** A rules file (JSON) that overrides the default rule set in `rules/default.json`. */
   rulesFile?: string;
+  /** MQTT broker to take gateway messages from (`mqtt://user:pass@host:1883`, `mqtts://`); none: MQTT ingest off. */
+  mqttUrl?: string;
+  /** Topics are `<prefix>/<gatewayId>/messages`. */
+  mqttTopicPrefix: string;
+  /** This node's MQTT client id: stable across restarts (its broker session), different on every node. */
+  mqttClientId?: string;
+  /** Shared subscription group (`$share/<group>/…`): the nodes subscribed in one group split the messages. */
+  mqttShareGroup: string;
+  /** How long the broker keeps this node's session (and queues its messages) while it is away. */
+  mqttSessionExpiryMs: number;
+  /** Most MQTT messages taken in by one transaction (the broker may hold twice as many unacknowledged for us). */
+  mqttBatchSize: number;
+  /** How long a batch waits for more messages once its first arrived (0: only what arrived during the last commit). */
+  mqttBatchWaitMs: number;
   /**
    * The API version registry (`src/versions/registry.ts`). Not an environment variable: a major
    * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.
@@ -83,6 +97,11 @@ export const DEFAULTS: Config = {
   schedulerLeaseMs: 15_000,
   retentionMs: 30 * 86_400_000,
   logLevel: 'info',
+  mqttTopicPrefix: 'hearthook/gateways',
+  mqttShareGroup: 'hearthook',
+  mqttSessionExpiryMs: 86_400_000,
+  mqttBatchSize: 500,
+  mqttBatchWaitMs: 0,
   apiVersions: API_VERSIONS,
 };
 
@@ -128,6 +147,13 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_RETENTION: ['retentionMs', parseDuration],
   HEARTHOOK_LOG_LEVEL: ['logLevel', string],
   HEARTHOOK_RULES: ['rulesFile', string],
+  HEARTHOOK_MQTT_URL: ['mqttUrl', string],
+  HEARTHOOK_MQTT_TOPIC_PREFIX: ['mqttTopicPrefix', string],
+  HEARTHOOK_MQTT_CLIENT_ID: ['mqttClientId', string],
+  HEARTHOOK_MQTT_SHARE_GROUP: ['mqttShareGroup', string],
+  HEARTHOOK_MQTT_SESSION_EXPIRY: ['mqttSessionExpiryMs', parseDuration],
+  HEARTHOOK_MQTT_BATCH_SIZE: ['mqttBatchSize', integer],
+  HEARTHOOK_MQTT_BATCH_WAIT: ['mqttBatchWaitMs', parseDuration],
 };
 
 /**
