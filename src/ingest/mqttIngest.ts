@@ -188,16 +188,7 @@ export function clientId(config: Config): string {
   return config.mqttClientId ?? `hearthook-${hostname()}-${config.port}`;
 }
 
-/** The broker URL from HEARTHOOK_MQTT_URL, checked. */
-export function brokerUrl(config: Config): URL {
-  let url: URL;
-  try {
-    url = new URL(config.mqttUrl ?? '');
-  } catch {
-    throw new Error(`HEARTHOOK_MQTT_URL: "${config.mqttUrl}" is not a URL (use mqtt://user:pass@host:1883 or mqtts://…)`);
-  }
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') {
-    throw new Error(`HEARTHOOK_MQTT_URL: must start with mqtt:// or mqtts://, not ${url.protocol}//`);
-  }
-  return url;
+/** The broker URL (HEARTHOOK_MQTT_URL, checked by the config table). */
+function brokerUrl(config: Config): URL {
+  return new URL(config.mqttUrl ?? '');
 }
