@@ -60,6 +60,7 @@ export async function takeInPublishes(rt: Runtime, publishes: readonly Publish[]
       good = good.filter((g) => !unknown.has(g.gatewayId));
     }
   }
+  rejected.sort((a, b) => a.index - b.index); // listed in the order they arrived
   if (rejected.length > 0) await recordRejections(rt, rejected.map((r) => ({ ...r, publish: publishes[r.index] })));
   return { ...outcome, rejected: rejected.map(({ index: _, ...r }) => r) };
 }
