@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { freePort } from './hearthookProcess.js';
@@ -79,7 +79,10 @@ export async function startMosquitto(opts: { config: string; users?: Record<stri
   }
   if (opts.acl !== undefined) writeFileSync(join(dir, 'acl'), opts.acl);
   const configFile = join(dir, 'mosquitto.conf');
-  writeFileSync(configFile, opts.config.replaceAll('PORT', String(port)).replaceAll('DIR', dir));
+  // Run as the test's user: started by root, Mosquitto would switch to user mosquitto, which cannot
+  // read the temporary directory.
+  const config = `${opts.config.replaceAll('PORT', String(port)).replaceAll('DIR', dir)}\nuser ${userInfo().username}\n`;
+  writeFileSync(configFile, config);
   const child: ChildProcess = spawn('mosquitto', ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
