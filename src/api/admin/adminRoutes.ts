@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { adminAuditRoutes } from '../../audit/auditRoutes.js';
 import type { Runtime } from '../../runtime.js';
 import { requireAdmin } from '../auth.js';
 import { companyRoutes } from './companies.js';
@@ -14,6 +15,7 @@ export function adminRoutes(rt: Runtime): FastifyPluginAsync {
     app.addHook('onRequest', requireAdmin(rt));
     companyRoutes(app, rt);
     companyApiKeyRoutes(app, rt);
+    adminAuditRoutes(app, rt);
     gatewayRoutes(app, rt);
     contractAdminRoutes(app, rt);
     webhookHealthRoutes(app, rt);

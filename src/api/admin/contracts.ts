@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { nextContractStatus } from '../../domain/contracts.js';
 import type { Consent } from '../../domain/eventTypes.js';
+import { actorOf } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, notFound } from '../httpError.js';
 import {
   applyContractAction,
+  auditContract,
   type ContractRow,
   contractJson,
   findContract,
@@ -44,7 +46,7 @@ interface PairBody {
  * earlier contract ended. It starts PENDING, or ACTIVE when the company auto-accepts (and then
  * the company is told with a CONTRACT_STATUS event).
  */
-async function pair(rt: Runtime, gatewayId: string, body: PairBody): Promise<ContractRow> {
+async function pair(rt: Runtime, gatewayId: string, body: PairBody, actor: string): Promise<ContractRow> {
   const now = rt.clock.now();
   const { row, queued } = await rt.store.transaction(async (tx) => {
     const company = await tx.get<{ auto_accept: number }>('SELECT auto_accept FROM companies WHERE id = ?', [body.companyId]);
@@ -63,7 +65,9 @@ async function pair(rt: Runtime, gatewayId: string, body: PairBody): Promise<Con
       created_at: current?.created_at ?? now,
       updated_at: now,
     };
-    return { row: next, queued: await saveContract(tx, now, current?.status ?? null, next) };
+    const queued = await saveContract(tx, now, current?.status ?? null, next);
+    await auditContract(tx, actor, now, 'contract.pair', current, next);
+    return { row: next, queued };
   });
   if (queued > 0) rt.store.notifyWork();
   return row;
@@ -90,7 +94,7 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request, reply) => {
       await requireGateway(rt, request.params.gatewayId, '/params/gatewayId');
-      const row = await pair(rt, request.params.gatewayId, request.body);
+      const row = await pair(rt, request.params.gatewayId, request.body, actorOf(request));
       reply.code(201);
       return contractJson(row);
     },
@@ -123,7 +127,9 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
           gatewayId,
           companyId,
         ]);
-        return { ...current, consent: request.body.consent, updated_at: now };
+        const next = { ...current, consent: request.body.consent, updated_at: now };
+        await auditContract(tx, actorOf(request), now, 'contract.consent', current, next);
+        return next;
       });
       return contractJson(row);
     },
@@ -140,6 +146,6 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: contractSchema, ...problems(404, 409) },
       },
     },
-    async (request) => contractJson(await applyContractAction(rt, request.params.gatewayId, request.params.companyId, 'CLOSE')),
+    async (request) => contractJson(await applyContractAction(rt, request.params.gatewayId, request.params.companyId, 'CLOSE', actorOf(request))),
   );
 }

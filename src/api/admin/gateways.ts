@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { badRequest, HttpError } from '../httpError.js';
 import { gatewayIdSchema, iso, problems } from '../schemas.js';
@@ -67,6 +68,7 @@ export function gatewayRoutes(app: FastifyInstance, rt: Runtime): void {
       const timezone = canonicalTimeZone(request.body.timezone);
       if (!timezone) throw badRequest('/body/timezone', `"${request.body.timezone}" is not a known IANA time zone`);
       const now = rt.clock.now();
+      const gateway = { gatewayId, type, timezone, createdAt: iso(now) };
       await rt.store.transaction(async (tx) => {
         if (await tx.get('SELECT 1 AS found FROM gateways WHERE id = ?', [gatewayId])) {
           throw new HttpError(409, `gateway ${gatewayId} is already registered`, [
@@ -74,9 +76,10 @@ export function gatewayRoutes(app: FastifyInstance, rt: Runtime): void {
           ]);
         }
         await tx.run('INSERT INTO gateways (id, type, timezone, created_at) VALUES (?, ?, ?, ?)', [gatewayId, type, timezone, now]);
+        await recordAudit(tx, actorOf(request), now, { companyId: null, action: 'gateway.create', target: gatewayId, after: gateway });
       });
       reply.code(201);
-      return { gatewayId, type, timezone, createdAt: iso(now) };
+      return gateway;
     },
   );
 }

@@ -3,6 +3,7 @@
  * the operator routes (pair, close), so that every transition writes its CONTRACT_STATUS event
  * the same way: in the transaction that changes the row.
  */
+import { recordAudit } from '../../audit/recordAudit.js';
 import { CONTRACT_TRANSITIONS, type ContractAction, type ContractStatus, nextContractStatus } from '../../domain/contracts.js';
 import type { Consent } from '../../domain/eventTypes.js';
 import { fanOut } from '../../fanout/fanOut.js';
@@ -74,6 +75,18 @@ export async function saveContract(tx: Db, now: number, previous: ContractStatus
   ]);
 }
 
+/** Records a contract write in the audit log (both companies' views name the contract `gateway/company`). */
+export function auditContract(tx: Db, actor: string, now: number, action: string, before: ContractRow | undefined, after: ContractRow | undefined) {
+  const row = (after ?? before)!;
+  return recordAudit(tx, actor, now, {
+    companyId: row.company_id,
+    action,
+    target: `${row.gateway_id}/${row.company_id}`,
+    before: before && contractJson(before),
+    after: after && contractJson(after),
+  });
+}
+
 /** The 409 for an action the contract's state does not allow, saying which state it is in. */
 export function transitionConflict(action: ContractAction, status: ContractStatus | 'NONE'): HttpError {
   const from = Object.keys(CONTRACT_TRANSITIONS[action]).join(' or ');
@@ -90,6 +103,7 @@ export async function applyContractAction(
   gatewayId: string,
   companyId: string,
   action: ContractAction,
+  actor: string,
 ): Promise<ContractRow> {
   const now = rt.clock.now();
   const { row, queued } = await rt.store.transaction(async (tx) => {
@@ -98,7 +112,9 @@ export async function applyContractAction(
     const status = nextContractStatus(action, current.status);
     if (!status) throw transitionConflict(action, current.status);
     const next: ContractRow = { ...current, status, updated_at: now };
-    return { row: next, queued: await saveContract(tx, now, current.status, next) };
+    const queued = await saveContract(tx, now, current.status, next);
+    await auditContract(tx, actor, now, `contract.${action.toLowerCase()}`, current, next);
+    return { row: next, queued };
   });
   if (queued > 0) rt.store.notifyWork();
   return row;

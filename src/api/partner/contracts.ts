@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { PartnerAction } from '../../domain/contracts.js';
+import { actorOf } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, notFound } from '../httpError.js';
 import { contractSchema, gatewayIdSchema, partnerActionSchema, problems } from '../schemas.js';
-import { applyContractAction, contractJson, findContract, listContracts } from './contractRows.js';
+import { applyContractAction, auditContract, contractJson, findContract, listContracts } from './contractRows.js';
 
 const security = [{ partnerKey: [] }];
 const tags = ['Contracts'];
@@ -58,7 +59,7 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
       },
     },
     async (request) =>
-      contractJson(await applyContractAction(rt, request.params.gatewayId, request.companyId, request.body.action)),
+      contractJson(await applyContractAction(rt, request.params.gatewayId, request.companyId, request.body.action, actorOf(request))),
   );
 
   app.delete<{ Params: { gatewayId: string } }>(
@@ -80,6 +81,7 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
           throw new HttpError(409, `the contract is ${row.status}; only a CLOSED contract can be acknowledged and removed`);
         }
         await tx.run('DELETE FROM contracts WHERE gateway_id = ? AND company_id = ?', [row.gateway_id, row.company_id]);
+        await auditContract(tx, actorOf(request), rt.clock.now(), 'contract.acknowledge', row, undefined);
       });
       return reply.code(204).send();
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
 import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { badRequest, HttpError, notFound } from '../httpError.js';
 import { deliverySchema, problems } from '../schemas.js';
@@ -39,7 +40,12 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request, reply) => {
       const { id } = request.params;
       const now = rt.clock.now();
-      if (!(await retryDelivery(rt.store, id, request.companyId, now))) {
+      const retried = await rt.store.transaction(async (tx) => {
+        if (!(await retryDelivery(tx, id, request.companyId, now))) return false;
+        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'delivery.retry', target: String(id) });
+        return true;
+      });
+      if (!retried) {
         const row = await findOwnDelivery(rt.store, id, request.companyId);
         if (!row) throw notFound('delivery');
         throw new HttpError(409, `delivery ${id} is ${row.status}; only failed or dead deliveries can be retried`, [
@@ -83,7 +89,13 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       // The schema admits what JavaScript cannot place in time (a leap second, 23:59:60).
       if (Number.isNaN(since)) throw badRequest('/body/since', 'is not a time this server can read');
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
-      const recovered = await recoverDeliveries(rt.store, webhook.id, since, rt.clock.now());
+      const now = rt.clock.now();
+      const recovered = await rt.store.transaction(async (tx) => {
+        const n = await recoverDeliveries(tx, webhook.id, since, now);
+        const after = { since: request.body.since, recovered: n };
+        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'webhook.recover', target: webhook.id, after });
+        return n;
+      });
       if (recovered > 0) rt.store.notifyWork();
       return { recovered };
     },

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { partnerAuditRoutes } from '../../audit/auditRoutes.js';
 import { limitPartnerRequests } from '../../limits/partnerRateLimit.js';
 import type { Runtime } from '../../runtime.js';
 import { requirePartner } from '../auth.js';
@@ -28,5 +29,6 @@ export function partnerRoutes(rt: Runtime): FastifyPluginAsync {
     webhookTestRoutes(app, rt);
     eventRoutes(app, rt);
     hvacStatusRoutes(app, rt);
+    partnerAuditRoutes(app, rt);
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../httpError.js';
 import { problems } from '../schemas.js';
@@ -21,21 +22,26 @@ const rotatedSecretSchema = {
  * Gives `companyId`'s webhook `id` a new signing secret (404 when it is not theirs) and answers
  * it: the only time it is shown.
  */
-export async function rotateSecret(rt: Runtime, id: string, companyId: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
+export async function rotateSecret(rt: Runtime, id: string, companyId: string, actor: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
   const now = rt.clock.now();
   const expiresAt = now + rt.config.secretRotationGraceMs;
   // Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes, as at registration.
   const secret = 'whsec_' + randomBytes(24).toString('base64');
   // updated_at must move even within the same millisecond: dispatchers cache decrypted
   // secrets by it, and an unchanged value would keep them signing with the old secret alone.
-  const changed = await rt.store.run(
-    `UPDATE webhooks
-        SET previous_secret_enc = secret_enc, previous_secret_expires_at = ?, secret_enc = ?,
-            updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
-      WHERE id = ? AND company_id = ?`,
-    [expiresAt, rt.encrypter.encrypt(secret), now, now, id, companyId],
-  );
-  if (changed === 0) throw notFound('webhook');
+  await rt.store.transaction(async (tx) => {
+    const changed = await tx.run(
+      `UPDATE webhooks
+          SET previous_secret_enc = secret_enc, previous_secret_expires_at = ?, secret_enc = ?,
+              updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
+        WHERE id = ? AND company_id = ?`,
+      [expiresAt, rt.encrypter.encrypt(secret), now, now, id, companyId],
+    );
+    if (changed === 0) throw notFound('webhook');
+    // Neither secret goes into the log: only that it was rotated and until when the old one signs.
+    const after = { previousSecretExpiresAt: new Date(expiresAt).toISOString() };
+    await recordAudit(tx, actor, now, { companyId, action: 'webhook.rotate_secret', target: id, after });
+  });
   return { secret, previousSecretExpiresAt: new Date(expiresAt).toISOString() };
 }
 
@@ -61,6 +67,6 @@ export function webhookSecretRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: rotatedSecretSchema, ...problems(404) },
       },
     },
-    async (request) => rotateSecret(rt, request.params.id, request.companyId),
+    async (request) => rotateSecret(rt, request.params.id, request.companyId, actorOf(request)),
   );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { effectiveMajor, unsupportedReason } from '../../versions/registry.js';
 import { badRequest } from '../httpError.js';
@@ -20,7 +21,7 @@ const bodySchema = {
  * Pins `companyId`'s webhook `id` to the newer major `wanted` (400 naming `/body/apiVersion` when
  * it is unsupported or older than what the webhook receives; 404 when the webhook is not theirs).
  */
-export async function upgradeWebhook(rt: Runtime, id: string, companyId: string, wanted: number): Promise<WebhookRow> {
+export async function upgradeWebhook(rt: Runtime, id: string, companyId: string, wanted: number, actor: string): Promise<WebhookRow> {
   const now = rt.clock.now();
   const versions = rt.config.apiVersions;
   const reason = unsupportedReason(wanted, now, versions);
@@ -34,7 +35,10 @@ export async function upgradeWebhook(rt: Runtime, id: string, companyId: string,
     }
     if (wanted === webhook.api_version) return webhook;
     await tx.run('UPDATE webhooks SET api_version = ?, updated_at = ? WHERE id = ?', [wanted, now, webhook.id]);
-    return findOwnWebhook(tx, webhook.id, companyId);
+    const upgraded = await findOwnWebhook(tx, webhook.id, companyId);
+    const [before, after] = [webhookJson(webhook), webhookJson(upgraded)];
+    await recordAudit(tx, actor, now, { companyId, action: 'webhook.upgrade', target: webhook.id, before, after });
+    return upgraded;
   });
 }
 
@@ -61,6 +65,6 @@ export function webhookUpgradeRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: webhookSchema, ...problems(404) },
       },
     },
-    async (request) => webhookJson(await upgradeWebhook(rt, request.params.id, request.companyId, request.body.apiVersion)),
+    async (request) => webhookJson(await upgradeWebhook(rt, request.params.id, request.companyId, request.body.apiVersion, actorOf(request))),
   );
 }

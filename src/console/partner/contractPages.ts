@@ -39,7 +39,7 @@ export function contractPages(app: FastifyInstance, rt: Runtime): void {
     }, [404, 409]),
     async (request, reply) => {
       const { gatewayId, action } = request.params;
-      await applyContractAction(rt, gatewayId, companyOf(request), action === 'accept' ? 'ACCEPT' : 'REJECT');
+      await applyContractAction(rt, gatewayId, companyOf(request), action === 'accept' ? 'ACCEPT' : 'REJECT', `console:${companyOf(request)}`);
       const text = `Contract with gateway ${gatewayId} ${action === 'accept' ? 'accepted' : 'rejected'}.`;
       return sendPage(reply, 'partner/contracts', await page(request, { kind: 'ok', text }));
     },

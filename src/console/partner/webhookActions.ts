@@ -49,7 +49,7 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
     '/webhooks/:id/rotate-secret',
     consoleSchema('rotateConsoleWebhookSecret', 'Rotates the signing secret and shows the new one, once', idParams),
     async (request, reply) => {
-      const rotated = await rotateSecret(rt, request.params.id, companyOf(request));
+      const rotated = await rotateSecret(rt, request.params.id, companyOf(request), `console:${companyOf(request)}`);
       return answer(request, reply, { rotated });
     },
   );
@@ -120,7 +120,7 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
     async (request, reply) => {
       const to = Number(field(request.body, 'apiVersion'));
       if (!Number.isInteger(to)) throw badField('apiVersion', 'must be a major version number');
-      await upgradeWebhook(rt, request.params.id, companyOf(request), to);
+      await upgradeWebhook(rt, request.params.id, companyOf(request), to, `console:${companyOf(request)}`);
       return answer(request, reply, { notice: { kind: 'ok', text: `The webhook now receives API version ${to}.` } });
     },
   );
