@@ -44,6 +44,8 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createCompany',
+        description: 'Registers a partner company: its languages (fault descriptions are translated into them) and whether contracts the owner makes start ACTIVE.',
         summary: 'Register a partner company',
         body: {
           type: 'object',
@@ -91,6 +93,8 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createCompanyApiKey',
+        description: 'Mints an x-api-key for the company, shown only in this answer (stored as a hash); it expires after 6 months. 409 when the company already has the most unexpired keys allowed.',
         summary: 'Mint an API key for a company (its first, or a replacement)',
         description:
           'Always succeeds for an existing company: at 10 unexpired keys it revokes the oldest partner-minted key (named in revokedKeyId), so a partner can never lock out its operator.',
