@@ -94,10 +94,9 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
         tags,
         security,
         operationId: 'createCompanyApiKey',
-        description: 'Mints an x-api-key for the company, shown only in this answer (stored as a hash); it expires after 6 months. 409 when the company already has the most unexpired keys allowed.',
         summary: 'Mint an API key for a company (its first, or a replacement)',
         description:
-          'Always succeeds for an existing company: at 10 unexpired keys it revokes the oldest partner-minted key (named in revokedKeyId), so a partner can never lock out its operator.',
+          'Mints an x-api-key for the company, shown only in this answer (stored as a hash); it expires after 6 months. Always succeeds for an existing company: at 10 unexpired keys it revokes the oldest partner-minted key (named in revokedKeyId), so a partner can never lock out its operator.',
         params: { type: 'object', properties: { companyId: { type: 'string' } }, required: ['companyId'] },
         response: { 201: mintedKeySchema, ...problems(404) },
       },
