@@ -19,6 +19,7 @@ program
   .option('--database <pathOrUrl>', 'SQLite file path or postgres:// URL (HEARTHOOK_DATABASE)')
   .option('--admin-token <token>', 'operator token (HEARTHOOK_ADMIN_TOKEN)')
   .option('--ingest-token <token>', 'gateway ingest token (HEARTHOOK_INGEST_TOKEN)')
+  .option('--metrics-token <token>', 'token for GET /metrics only (HEARTHOOK_METRICS_TOKEN)')
   .option('--master-key <key>', '32-byte key, base64 or hex (HEARTHOOK_MASTER_KEY)')
   .option('--allow-private-networks <cidrs>', 'comma-separated CIDRs (HEARTHOOK_ALLOW_PRIVATE_NETWORKS)', (v) =>
     v.split(',').map((s) => s.trim()),
@@ -43,6 +44,7 @@ program
       database: opts.database,
       adminToken: opts.adminToken,
       ingestToken: opts.ingestToken,
+      metricsToken: opts.metricsToken,
       masterKey: opts.masterKey,
       allowPrivateNetworks: opts.allowPrivateNetworks,
       allowHttp: opts.allowHttp,

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
+import { metricsRoutes } from '../metrics/metricsRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
 import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
@@ -8,6 +9,7 @@ import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { RequestLog, requestId } from './requestLog.js';
 import { compileValidator } from './validators.js';
 import { versionRoutes } from './versionRoutes.js';
 
@@ -18,8 +20,8 @@ import { versionRoutes } from './versionRoutes.js';
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log as FastifyBaseLogger,
-    // A log line per request would cost more than an ingest batch's rules; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLog(),
+    genReqId: requestId,
     bodyLimit: 8 * 1024 * 1024,
   });
   app.setValidatorCompiler(compileValidator);
@@ -32,6 +34,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
           partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           adminToken: { type: 'http', scheme: 'bearer' },
           ingestToken: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'HEARTHOOK_METRICS_TOKEN (or the admin token)' },
         },
       },
       // Event bodies per type and major (OpenAPI 3.1 `webhooks`), next to the REST paths.
@@ -41,6 +44,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   useApiVersionHeader(app, rt);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -49,5 +55,6 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(versionRoutes(rt), { prefix: '/v1' });
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
+  await app.register(metricsRoutes(rt));
   return app;
 }

@@ -17,6 +17,8 @@ export interface Config {
   adminToken?: string;
   /** Gateway ingest token (`Authorization: Bearer`). Generated and printed once when unset. */
   ingestToken?: string;
+  /** A token that may read `GET /metrics` and nothing else (the admin token may too). */
+  metricsToken?: string;
   /** 32-byte key (base64 or hex) that encrypts webhook API keys and secrets at rest. */
   masterKey?: string;
   /** CIDRs that webhook URLs may reach although private, loopback or link-local. */
@@ -111,6 +113,7 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
   HEARTHOOK_DATABASE: ['database', string],
   HEARTHOOK_ADMIN_TOKEN: ['adminToken', string],
   HEARTHOOK_INGEST_TOKEN: ['ingestToken', string],
+  HEARTHOOK_METRICS_TOKEN: ['metricsToken', string],
   HEARTHOOK_MASTER_KEY: ['masterKey', string],
   HEARTHOOK_ALLOW_PRIVATE_NETWORKS: ['allowPrivateNetworks', list],
   HEARTHOOK_ALLOW_HTTP: ['allowHttp', boolean],
