@@ -21,7 +21,7 @@ export async function createRuntime(
   config: Config,
   options: RuntimeOptions = {},
 ): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? (await createLogger(config.logLevel));
   const observer = new Observer();
   const rules = loadRules(config.rulesFile);
   // e.g. the PostgreSQL server restarted: the pool replaces the connection; worth a line in the log.
