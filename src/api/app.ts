@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { consoleRoutes } from '../console/consoleRoutes.js';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
 import { metricsRoutes } from '../metrics/metricsRoutes.js';
 import type { Runtime } from '../runtime.js';
@@ -55,6 +56,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(versionRoutes(rt), { prefix: '/v1' });
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
+  await app.register(consoleRoutes(rt), { prefix: '/console' });
   await app.register(metricsRoutes(rt));
   return app;
 }
