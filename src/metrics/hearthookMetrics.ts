@@ -11,6 +11,8 @@ import { countDelivering, countQueued, oldestDueAgeMs } from './queueStats.js';
  * `countQueued`); several scrapers, or a console, within it share one count.
  */
 export const QUEUE_STATS_CACHE_MS = 5_000;
+/** The longest one count of the queue serves, however long counting took. */
+export const QUEUE_STATS_MAX_AGE_MS = 60_000;
 
 /** Webhook → company, for labelling deliveries by company (webhooks never change company). */
 const MAX_CACHED_WEBHOOKS = 100_000;
@@ -110,7 +112,7 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
     registers,
   });
 
-  // The count is reused for 50 times what it cost, at least QUEUE_STATS_CACHE_MS (queueStats.ts
+  // The count is reused for 50 times what it cost, from QUEUE_STATS_CACHE_MS to QUEUE_STATS_MAX_AGE_MS (queueStats.ts
   // has the measurements); the oldest due age and the delivering count are read at every scrape.
   let counted: { at: number; validMs: number; queued: Promise<number> } | undefined;
   const queued = () => {
@@ -119,7 +121,7 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
       const started = performance.now();
       const entry = { at: now, validMs: QUEUE_STATS_CACHE_MS, queued: countQueued(rt.store) };
       entry.queued.then(
-        () => (entry.validMs = Math.max(QUEUE_STATS_CACHE_MS, 50 * (performance.now() - started))),
+        () => (entry.validMs = Math.min(QUEUE_STATS_MAX_AGE_MS, Math.max(QUEUE_STATS_CACHE_MS, 50 * (performance.now() - started)))),
         () => (counted = undefined), // a failed count is not kept
       );
       counted = entry;

@@ -12,7 +12,7 @@ import type { Db } from '../store/db.js';
  * | 1,000,000 (0) | 97–235 ms | 840–950 ms |
  *
  * On SQLite the count blocks the process while it runs, so `/metrics` reuses a count for 50
- * times what it cost (at least 5 s). Counting the due ones apart doubled the cost, so what is
+ * times what it cost (at least 5 s, at most a minute). Counting the due ones apart doubled the cost, so what is
  * late shows as the oldest due age (`oldestDueAgeMs`), not as a second count.
  *
  * @example

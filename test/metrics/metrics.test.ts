@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
-import { QUEUE_STATS_CACHE_MS } from '../../src/metrics/hearthookMetrics.js';
+import { QUEUE_STATS_MAX_AGE_MS } from '../../src/metrics/hearthookMetrics.js';
 import { Scrape, scrape } from '../helpers/prometheus.js';
 import { Receiver } from '../helpers/receiver.js';
 import { seedPartner } from '../helpers/seed.js';
@@ -59,7 +59,7 @@ describe('GET /metrics', () => {
     expect((await send([{ kind: 'heartbeat', gatewayId: ok.gatewayId }, { kind: 'nonsense' }])).statusCode).toBe(400);
     expect((await send({ kind: 'heartbeat', gatewayId: '999999999' })).statusCode).toBe(400); // unknown gateway
 
-    hh.clock.advance(QUEUE_STATS_CACHE_MS); // past the queue reading the first scrape cached
+    hh.clock.advance(QUEUE_STATS_MAX_AGE_MS); // past the count of the queue the first scrape cached
     const queued = await scrape(hh.app, metricsAuth);
     expect(queued.value('hearthook_ingest_messages_total', { result: 'accepted' })).toBe(1);
     expect(queued.value('hearthook_ingest_messages_total', { result: 'duplicate' })).toBe(1);
@@ -71,7 +71,7 @@ describe('GET /metrics', () => {
 
     await dispatcher.tick();
     await dispatcher.idle();
-    hh.clock.advance(QUEUE_STATS_CACHE_MS); // past the cached reading of the queue
+    hh.clock.advance(QUEUE_STATS_MAX_AGE_MS); // past the cached count of the queue
 
     const sent = await scrape(hh.app, metricsAuth);
     expect(sent.value('hearthook_deliveries_total', { company: ok.companyId, outcome: 'delivered' })).toBe(1);
