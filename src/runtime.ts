@@ -5,6 +5,7 @@ import type { RateLimiter } from './limits/rateLimiter.js';
 import type { Rules } from './rules/ruleSet.js';
 import type { Store } from './store/db.js';
 import type { Clock } from './util/clock.js';
+import type { Observer } from './util/observer.js';
 import type { Encrypter } from './util/secrets.js';
 
 /** What every part of a running Hearthook shares: built once by `startHearthook`. */
@@ -23,4 +24,6 @@ export interface Runtime {
   recipients: RecipientCache;
   /** The rate limits (buckets shared by every node through the database). */
   limits: RateLimiter;
+  /** Where the flow reports what happens (deliveries, ingest, transactions) to metrics and logs. */
+  observer: Observer;
 }

@@ -1,13 +1,16 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
 import type { Config } from '../config/config.js';
+import { logDeliveryFailures } from '../delivery/logDeliveryFailures.js';
 import { RecipientCache } from '../fanout/recipientCache.js';
 import { RateLimiter } from '../limits/rateLimiter.js';
 import { loadRules } from '../rules/ruleSet.js';
 import type { Runtime } from '../runtime.js';
 import { openStore } from '../store/openStore.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { Observer } from '../util/observer.js';
 import { Encrypter } from '../util/secrets.js';
+import { createLogger } from './createLogger.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -19,10 +22,14 @@ export async function createRuntime(
   config: Config,
   options: RuntimeOptions = {},
 ): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'hearthook' } });
+  const log = options.log ?? (await createLogger(config.logLevel));
+  const observer = new Observer();
   const rules = loadRules(config.rulesFile);
   // e.g. the PostgreSQL server restarted: the pool replaces the connection; worth a line in the log.
-  const store = await openStore(config.database, { onError: (err) => log.warn({ err }, 'database connection error') });
+  const store = await openStore(config.database, {
+    onError: (err) => log.warn({ err }, 'database connection error'),
+    onTransaction: (ms) => observer.transaction(ms),
+  });
   try {
     const secrets = await bootstrapSecrets(store, config);
     const clock = options.clock ?? systemClock;
@@ -37,7 +44,9 @@ export async function createRuntime(
       rules,
       recipients: new RecipientCache(),
       limits: new RateLimiter(store, clock, config.rateLimit, config.rateLimits),
+      observer,
     };
+    logDeliveryFailures(observer, log, rt.clock);
     return { rt, generated: secrets.generated };
   } catch (err) {
     await store.close();
