@@ -17,7 +17,7 @@ export interface RuntimeOptions {
 export async function createRuntime(
   config: Config,
   options: RuntimeOptions = {},
-): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
+): Promise<{ rt: Runtime } & Pick<Secrets, 'generated' | 'sources'>> {
   const log = options.log ?? pino({ level: config.logLevel, base: { service: 'hearthook' } });
   const rules = loadRules(config.rulesFile);
   // e.g. the PostgreSQL server restarted: the pool replaces the connection; worth a line in the log.
@@ -35,7 +35,7 @@ export async function createRuntime(
       rules,
       recipients: new RecipientCache(),
     };
-    return { rt, generated: secrets.generated };
+    return { rt, generated: secrets.generated, sources: secrets.sources };
   } catch (err) {
     await store.close();
     throw err;

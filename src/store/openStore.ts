@@ -14,6 +14,15 @@ import { SqliteStore } from './sqliteStore.js';
  * const store = await openStore('postgres://postgres@127.0.0.1:5432/hearthook');
  */
 export async function openStore(database: string, options: { onError?: (err: Error) => void } = {}): Promise<Store> {
+  try {
+    return await openEngine(database, options);
+  } catch (err) {
+    // "ECONNREFUSED" or "unable to open database file" alone do not say which setting to fix.
+    throw new Error(`cannot open the database ${describeDatabase(database)} (HEARTHOOK_DATABASE): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function openEngine(database: string, options: { onError?: (err: Error) => void }): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
     const { connectionString, schema } = splitSchema(database);
     const store = new PostgresStore({ connectionString, schema, onError: options.onError });
@@ -26,7 +35,12 @@ export async function openStore(database: string, options: { onError?: (err: Err
     return store;
   }
   const store = new SqliteStore(database);
-  migrateSqlite(store);
+  try {
+    migrateSqlite(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return store;
 }
 

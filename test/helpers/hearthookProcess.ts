@@ -15,6 +15,32 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI (`hearthook <args>`) until it exits, with only `env` (and PATH) set: for
+ * commands that end (`migrate`, `rotate-master-key`) and starts that must fail. One that is still
+ * running after `killAfterMs` (a start that should have failed but serves) is killed: code null.
+ */
+export function runCli(args: string[], env: Record<string, string>, killAfterMs = 30_000): Promise<Finished> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
+  child.stderr?.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  return new Promise((done) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    }),
+  );
+}
+
 /** A real `hearthook serve` process, started with known tokens and loopback allowed. */
 export class HearthookProcess {
   private child: ChildProcess | undefined;
