@@ -78,7 +78,8 @@ export class HearthookProcess {
     this.child.stdout?.on('data', (d) => (this.output += d));
     this.child.stderr?.on('data', (d) => (this.output += d));
     if (this.args.includes('--roles') && !this.args[this.args.indexOf('--roles') + 1].includes('api')) return this;
-    const deadline = Date.now() + 20_000;
+    // Generous: on a loaded machine (CI, 2 cores shared) a start has been seen taking 20 s.
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`hearthook exited (${this.child.exitCode}): ${this.output}`);
       try {

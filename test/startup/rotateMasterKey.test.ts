@@ -70,7 +70,7 @@ describe(`hearthook rotate-master-key (${testPostgresUrl() ? 'PostgreSQL' : 'SQL
     } finally {
       await server.stop();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('on a database that stores its own key, replaces the stored key and prints no new one to set', async () => {
     const port = await freePort();
@@ -91,5 +91,5 @@ describe(`hearthook rotate-master-key (${testPostgresUrl() ? 'PostgreSQL' : 'SQL
     } finally {
       await server.stop();
     }
-  }, 120_000);
+  }, 240_000);
 });
