@@ -3,13 +3,14 @@ import { buildApp } from '../api/app.js';
 import { forgetGeneratedTokens, type Secrets } from '../config/bootstrapSecrets.js';
 import { type Config, ConfigError } from '../config/config.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
+import { MqttIngest } from '../ingest/mqttIngest.js';
 import type { Runtime } from '../runtime.js';
 import { jobList } from '../scheduler/jobList.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { describeDatabase } from '../store/openStore.js';
 import { createRuntime, type RuntimeOptions } from './createRuntime.js';
 
-export const ROLES = ['api', 'worker', 'scheduler'] as const;
+export const ROLES = ['api', 'worker', 'scheduler', 'ingest-mqtt'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningHearthook {
@@ -17,6 +18,8 @@ export interface RunningHearthook {
   app?: FastifyInstance;
   dispatcher?: Dispatcher;
   scheduler?: Scheduler;
+  /** MQTT ingest, when the role runs and HEARTHOOK_MQTT_URL is set. */
+  mqtt?: MqttIngest;
   /** The address the API listens on, e.g. `http://127.0.0.1:8080`. */
   url?: string;
   stop(): Promise<void>;
@@ -24,15 +27,20 @@ export interface RunningHearthook {
 
 /**
  * Starts the roles asked for in one process: `api` (management API and ingest), `worker`
- * (the dispatcher) and `scheduler` (periodic jobs). All three by default. Everything that can
- * refuse start-up (settings, rules, database, master key, port) is done before new credentials
- * are printed: a start that fails prints none and keeps none.
+ * (the dispatcher), `scheduler` (periodic jobs) and `ingest-mqtt` (gateway messages from the
+ * MQTT broker of HEARTHOOK_MQTT_URL; off without one, unless it is the only role asked for).
+ * All of them by default. Everything that can refuse start-up (settings, rules, database, master
+ * key, port, broker) is done before new credentials are printed: a start that fails prints none
+ * and keeps none.
  */
 export async function startHearthook(
   config: Config,
   roles: readonly Role[] = ROLES,
   options: RuntimeOptions = {},
 ): Promise<RunningHearthook> {
+  if (roles.length === 1 && roles[0] === 'ingest-mqtt' && !config.mqttUrl) {
+    throw new ConfigError('HEARTHOOK_MQTT_URL: the ingest-mqtt role needs a broker (e.g. mqtt://hearthook:secret@broker:1883)');
+  }
   const { rt, generated, sources } = await createRuntime(config, options);
   const running: RunningHearthook = { rt, stop: async () => {} };
   if (roles.includes('api')) {
@@ -44,6 +52,17 @@ export async function startHearthook(
       await forgetGeneratedTokens(rt.store, { generated });
       await rt.store.close();
       throw listenError(err as NodeJS.ErrnoException, config);
+    }
+  }
+  if (roles.includes('ingest-mqtt') && config.mqttUrl) {
+    running.mqtt = new MqttIngest(rt);
+    try {
+      await running.mqtt.start();
+    } catch (err) {
+      await running.app?.close();
+      await forgetGeneratedTokens(rt.store, { generated });
+      await rt.store.close();
+      throw err;
     }
   }
   printGenerated(generated);
@@ -59,6 +78,7 @@ export async function startHearthook(
   if (running.url) rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
   running.stop = async () => {
     await running.app?.close();
+    await running.mqtt?.stop();
     await running.scheduler?.stop();
     await running.dispatcher?.stop();
     await rt.store.close();
