@@ -26,7 +26,7 @@ export interface Finished {
  * commands that end (`migrate`, `rotate-master-key`) and starts that must fail. One that is still
  * running after `killAfterMs` (a start that should have failed but serves) is killed: code null.
  */
-export function runCli(args: string[], env: Record<string, string>, killAfterMs = 30_000): Promise<Finished> {
+export function runCli(args: string[], env: Record<string, string>, killAfterMs = 120_000): Promise<Finished> {
   const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

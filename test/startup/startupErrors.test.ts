@@ -10,7 +10,8 @@ const KEY_B = Buffer.alloc(32, 2).toString('base64');
 
 // Every start here runs the built CLI on a SQLite *file*: its checkpoint worker is what once made
 // a failed start exit 0 in silence (:memory: has none).
-describe('hearthook serve refuses to start, exiting non-zero and naming what to fix', () => {
+// Generous timeouts: each test starts real processes, which take 20 s and more on a loaded machine.
+describe('hearthook serve refuses to start, exiting non-zero and naming what to fix', { timeout: 240_000 }, () => {
   let dir: string;
   let database: string;
   beforeEach(() => {
@@ -43,7 +44,7 @@ describe('hearthook serve refuses to start, exiting non-zero and naming what to 
 
     const again = await new HearthookProcess(await freePort(), { HEARTHOOK_DATABASE: database, HEARTHOOK_MASTER_KEY: KEY_A }).start();
     expect(await again.stop()).toBe(0);
-  }, 60_000);
+  });
 
   it('on a master key set later on a database that made and stored its own', async () => {
     const first = await new HearthookProcess(await freePort(), { HEARTHOOK_DATABASE: database }).start();
@@ -51,7 +52,7 @@ describe('hearthook serve refuses to start, exiting non-zero and naming what to 
     const { code, stderr } = await serve({ HEARTHOOK_MASTER_KEY: KEY_B });
     expect(code).not.toBe(0);
     expect(stderr).toContain('HEARTHOOK_MASTER_KEY');
-  }, 60_000);
+  });
 
   describe('when its port is taken', () => {
     let blocker: Server;
@@ -77,7 +78,7 @@ describe('hearthook serve refuses to start, exiting non-zero and naming what to 
       expect(await next.stop()).toBe(0);
       expect(next.output).toMatch(/HEARTHOOK_ADMIN_TOKEN=hha_/);
       expect(next.output).toMatch(/HEARTHOOK_INGEST_TOKEN=hhi_/);
-    }, 60_000);
+    });
   });
 
   it.each([
@@ -114,7 +115,7 @@ describe('hearthook serve refuses to start, exiting non-zero and naming what to 
   });
 });
 
-describe('hearthook migrate and a normal start', () => {
+describe('hearthook migrate and a normal start', { timeout: 240_000 }, () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'hearthook-migrate-'));
@@ -139,5 +140,5 @@ describe('hearthook migrate and a normal start', () => {
     expect(logged.ingestToken).toBe('made on this start');
     expect(logged.masterKey).toBe('made on this start');
     expect(line).not.toContain('hha_');
-  }, 60_000);
+  });
 });
