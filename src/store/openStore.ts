@@ -13,7 +13,7 @@ import { SqliteStore } from './sqliteStore.js';
  * @example
  * const store = await openStore('postgres://postgres@127.0.0.1:5432/hearthook');
  */
-export async function openStore(database: string, options: { onError?: (err: Error) => void } = {}): Promise<Store> {
+export async function openStore(database: string, options: StoreOptions = {}): Promise<Store> {
   try {
     return await openEngine(database, options);
   } catch (err) {
@@ -22,10 +22,15 @@ export async function openStore(database: string, options: { onError?: (err: Err
   }
 }
 
-async function openEngine(database: string, options: { onError?: (err: Error) => void }): Promise<Store> {
+interface StoreOptions {
+  onError?: (err: Error) => void;
+  onTransaction?: (ms: number) => void;
+}
+
+async function openEngine(database: string, options: StoreOptions): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
     const { connectionString, schema } = splitSchema(database);
-    const store = new PostgresStore({ connectionString, schema, onError: options.onError });
+    const store = new PostgresStore({ connectionString, schema, onError: options.onError, onTransaction: options.onTransaction });
     try {
       await migratePostgres(store);
     } catch (err) {
@@ -34,7 +39,7 @@ async function openEngine(database: string, options: { onError?: (err: Error) =>
     }
     return store;
   }
-  const store = new SqliteStore(database);
+  const store = new SqliteStore(database, options.onTransaction);
   try {
     migrateSqlite(store);
   } catch (err) {
