@@ -32,7 +32,7 @@ describe('SequenceTracker', () => {
     await fc.assert(
       fc.asyncProperty(arrivals, async ([n, order, dupes, positions]) => {
         const sequence = [...order];
-        dupes.forEach((d, i) => sequence.splice((positions[i] ?? 0) % (sequence.length + 1), 0, d));
+        for (const [i, d] of dupes.entries()) sequence.splice((positions[i] ?? 0) % (sequence.length + 1), 0, d);
         const tracker = new SequenceTracker<E>();
         const applied: number[] = [];
         for (const s of sequence) await tracker.receive('wh1', event(s), (e) => void applied.push(e.sequence));
