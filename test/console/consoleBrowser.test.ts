@@ -7,6 +7,7 @@ import { Receiver } from '../helpers/receiver.js';
 import { seedPartner } from '../helpers/seed.js';
 import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testDatabase.js';
 import { ADMIN_TOKEN, admin, INGEST_TOKEN, ingest } from '../helpers/testRuntime.js';
+import { currentMajor, listVersions } from '../../src/versions/registry.js';
 import { capture, launchChromium, watchErrors } from './browser.js';
 import pino from 'pino';
 
@@ -25,6 +26,7 @@ describe('the console in a browser', () => {
   let dropSchema = async () => {};
   const errors: string[] = [];
   let connected = false;
+  let latestMajor = 0;
 
   /** A gateway message that changes its connectivity, so each one makes one CONNECTIVITY_STATUS delivery. */
   const toggleGateway = async () => {
@@ -75,7 +77,11 @@ describe('the console in a browser', () => {
     );
     hh = await startHearthook(config, ['api', 'worker', 'scheduler'], { log: pino({ level: process.env.CONSOLE_TEST_LOG ?? 'silent' }) });
     base = hh.url!.replace('0.0.0.0', '127.0.0.1');
-    partner = await seedPartner(hh.rt, { url: receiver.url, eventTypes: ['CONNECTIVITY_STATUS'] });
+    // Pinned to the oldest major still supported, so the walk can upgrade it after the side-by-side.
+    const now = hh.rt.clock.now();
+    const supported = listVersions(now, config.apiVersions).filter((v) => v.status === 'current' || v.status === 'deprecated');
+    partner = await seedPartner(hh.rt, { url: receiver.url, eventTypes: ['CONNECTIVITY_STATUS'], apiVersion: supported[0].major });
+    latestMajor = currentMajor(now, config.apiVersions);
     await hh.rt.store.run("UPDATE webhooks SET description = 'Dispatch board (production)' WHERE id = ?", [partner.webhookId]);
     await hh.rt.store.run("UPDATE companies SET name = 'Nordwind Heating' WHERE id = ?", [partner.companyId]);
     const minted = await fetch(`${base}/v1/admin/companies/${partner.companyId}/api-keys`, { method: 'POST', headers: admin });
@@ -139,6 +145,7 @@ describe('the console in a browser', () => {
     page.once('dialog', (dialog) => dialog.accept());
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     const secret = (await page.locator('[data-secret]').textContent())!.trim();
+    await capture(page, 'partner-secret-rotated');
     expect(secret).toMatch(/^whsec_/);
     expect(secret).not.toBe(partner.secret);
     await page.goto(`${base}/console/webhooks/${partner.webhookId}`);
@@ -152,7 +159,19 @@ describe('the console in a browser', () => {
 
     // Test send shows the payload as rendered.
     await page.getByRole('button', { name: 'Send test' }).click();
-    await expect(page.locator('[data-test-payload]').textContent()).resolves.toContain('"type": "CONNECTIVITY_STATUS"');
+    await expect(page.locator('[data-test-payload]').textContent()).resolves.toContain('CONNECTIVITY_STATUS');
+    await capture(page, 'partner-test-sent');
+
+    // Upgrade after seeing one event in both majors side by side (when an older major is still supported).
+    const pinned = (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!;
+    if (pinned.api_version < latestMajor) {
+      await page.getByRole('link', { name: `Upgrade to v${latestMajor}…` }).click();
+      await expect.poll(() => page.locator('pre.code').count()).toBe(2);
+      await capture(page, 'partner-upgrade');
+      await page.getByRole('button', { name: `Upgrade to v${latestMajor}` }).click();
+      await expect(page.locator('.notice').textContent()).resolves.toContain(`API version ${latestMajor}`);
+      await expect.poll(async () => (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!.api_version).toBe(latestMajor);
+    }
 
     for (const [name, path] of [
       ['partner-contracts', '/console/contracts'],

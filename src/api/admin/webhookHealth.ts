@@ -30,6 +30,9 @@ const FILTERS: Record<HealthQuery['status'], string> = {
   autoUpgraded: 'w.auto_upgraded_at IS NOT NULL',
 };
 
+/** Every kind of trouble the list can be asked for, in the order the console shows them. */
+export const WEBHOOK_TROUBLES = Object.keys(FILTERS) as HealthQuery['status'][];
+
 const webhookHealthSchema = {
   type: 'object',
   properties: {
