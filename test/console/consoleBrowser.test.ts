@@ -222,5 +222,5 @@ describe('the console in a browser', () => {
     await page.waitForURL(/\/console\/sign-in$/);
 
     expect(errors).toEqual([]);
-  }, 300_000);
+  }, 600_000);
 });
