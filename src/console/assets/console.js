@@ -134,7 +134,7 @@
         line('p50 ms', '#3b82f6', { scale: 'ms' }),
         line('p99 ms', '#f97316', { scale: 'ms', dash: [6, 4] }),
       ],
-      scales: { '%': { range: [0, 100] }, ms: { range: (_, min, max) => [0, Math.max(10, max ?? 0)] } },
+      scales: { '%': { range: [0, 100] }, ms: { range: (_u, _min, max) => [0, Math.max(10, max ?? 0)] } },
       axes: [axis(), axis({ scale: '%', values: (_, t) => t.map((v) => `${v}%`) }), axis({ scale: 'ms', side: 1, grid: { show: false }, values: ms })],
     }),
     events: (d) => ({
