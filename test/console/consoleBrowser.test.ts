@@ -9,6 +9,7 @@ import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testD
 import { ADMIN_TOKEN, admin, INGEST_TOKEN, ingest } from '../helpers/testRuntime.js';
 import { currentMajor, listVersions } from '../../src/versions/registry.js';
 import { capture, launchChromium, watchErrors } from './browser.js';
+import { seedHistory } from './history.js';
 import pino from 'pino';
 
 /**
@@ -27,6 +28,7 @@ describe('the console in a browser', () => {
   const errors: string[] = [];
   let connected = false;
   let latestMajor = 0;
+  let historyWebhookId = '';
 
   /** A gateway message that changes its connectivity, so each one makes one CONNECTIVITY_STATUS delivery. */
   const toggleGateway = async () => {
@@ -84,6 +86,7 @@ describe('the console in a browser', () => {
     latestMajor = currentMajor(now, config.apiVersions);
     await hh.rt.store.run("UPDATE webhooks SET description = 'Dispatch board (production)' WHERE id = ?", [partner.webhookId]);
     await hh.rt.store.run("UPDATE companies SET name = 'Nordwind Heating' WHERE id = ?", [partner.companyId]);
+    historyWebhookId = await seedHistory(hh.rt, partner.companyId, partner.gatewayId);
     const minted = await fetch(`${base}/v1/admin/companies/${partner.companyId}/api-keys`, { method: 'POST', headers: admin });
     apiKey = ((await minted.json()) as { apiKey: string }).apiKey;
   }, 60_000);
@@ -101,8 +104,12 @@ describe('the console in a browser', () => {
     await signIn(page, apiKey);
     expect(await page.content()).not.toContain(apiKey);
 
-    // A delivery appears live in the log, then its attempts on its own page.
+    // The whole log (with the seeded hour of another webhook), then the walked webhook's.
     await page.goto(`${base}/console/deliveries`);
+    await page.waitForSelector('[data-live-state].on');
+    await capture(page, 'partner-deliveries-all');
+    // A delivery appears live in the log, then its attempts on its own page.
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
     await page.waitForSelector('[data-live-state].on');
     await page.evaluate(() => {
       (window as unknown as { stayed: boolean }).stayed = true;
@@ -119,7 +126,7 @@ describe('the console in a browser', () => {
 
     // The endpoint fails: the next delivery is tried three times and goes dead, live.
     receiver.reply = () => ({ status: 503, body: 'maintenance' });
-    await page.goto(`${base}/console/deliveries`);
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
     await page.waitForSelector('[data-live-state].on');
     await page.evaluate(() => {
       (window as unknown as { stayed: boolean }).stayed = true;
@@ -139,6 +146,10 @@ describe('the console in a browser', () => {
     // The webhook's page: status, charts, actions; the secret is rotated and shown once.
     await page.goto(`${base}/console/webhooks`);
     await capture(page, 'partner-webhooks');
+    await page.goto(`${base}/console/webhooks/${historyWebhookId}`);
+    await chartsDrawn(page);
+    await capture(page, 'partner-webhook-history');
+    await page.goto(`${base}/console/webhooks`);
     await page.getByRole('link', { name: 'Dispatch board (production)' }).click();
     await chartsDrawn(page);
     await capture(page, 'partner-webhook');
