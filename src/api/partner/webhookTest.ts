@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import { buildRequest } from '../../delivery/buildRequest.js';
 import { EndpointClient } from '../../delivery/endpointClient.js';
-import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
+import { BrokenTarget, DeliveryTargets, type Target } from '../../delivery/loadDeliveryTargets.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { newEventId } from '../../util/ids.js';
@@ -115,9 +115,13 @@ export function webhookTestRoutes(app: FastifyInstance, rt: Runtime): void {
       }
       // What a real delivery would get now: the pinned major, or the current one past its support.
       const major = request.query.apiVersion ?? effectiveMajor(webhook.api_version, now, versions);
+      const send = (target: Target) => {
+        const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
+        return client.post(url, headers, body);
+      };
       // Sequence 0: real sequences start at 1, so a gap-checking receiver can skip test events.
-      const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
-      const result = await client.post(url, headers, body);
+      // A webhook whose secrets cannot be decrypted is not sent to: the answer says why, as its deliveries do.
+      const result = target instanceof BrokenTarget ? { statusCode: null, durationMs: 0, body: null, error: target.reason } : await send(target);
       return {
         statusCode: result.statusCode,
         durationMs: result.durationMs,
