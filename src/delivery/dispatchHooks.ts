@@ -19,7 +19,7 @@ export interface DispatchHooks {
   render?(delivery: ClaimedDelivery): void;
   /** Before a delivery is POSTed. */
   post?(delivery: ClaimedDelivery): Promise<void> | void;
-  /** Inside the outcome transaction, after its statements (a throw rolls it back). */
+  /** Before a batch of outcomes is written (a throw: the write failed). */
   writeOutcomes?(batch: readonly Outcome[]): Promise<void> | void;
   /** After a claim: which deliveries it holds. */
   claimed?(deliveries: readonly ClaimedDelivery[]): void;

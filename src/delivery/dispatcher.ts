@@ -299,7 +299,8 @@ export class Dispatcher {
       const batch = this.outcomes;
       this.outcomes = [];
       try {
-        const { stale, dead } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule, () => this.hooks.writeOutcomes?.(batch));
+        await this.hooks.writeOutcomes?.(batch);
+        const { stale, dead } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
         for (const { delivery } of batch) this.inFlight.delete(delivery);
         for (const { delivery, error } of dead) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
         if (stale.length > 0) {

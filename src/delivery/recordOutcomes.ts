@@ -32,16 +32,9 @@ export interface RecordedOutcomes {
 /**
  * Writes a batch of outcomes in one transaction: completions, failures and give-backs (each
  * guarded by its claim), the attempt log of those that applied, and what they say about their
- * endpoints. `beforeCommit` runs last inside the transaction (a test hook: a throw there rolls
- * back everything, as a failed COMMIT would).
+ * endpoints.
  */
-export function recordOutcomes(
-  db: Db,
-  batch: readonly Outcome[],
-  now: number,
-  schedule: readonly number[],
-  beforeCommit?: () => Promise<void> | void,
-): Promise<RecordedOutcomes> {
+export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, schedule: readonly number[]): Promise<RecordedOutcomes> {
   return db.transaction(async (tx) => {
     const applied = new Set<Outcome>();
     const dead: RecordedOutcomes['dead'] = [];
@@ -103,7 +96,6 @@ export function recordOutcomes(
     for (const id of health.succeeded) health.failing.delete(id);
     await recordAttempts(tx, attempts);
     await recordWebhookHealth(tx, health, now);
-    await beforeCommit?.();
     return { stale: batch.filter((o) => !applied.has(o)), dead };
   });
 }
