@@ -144,24 +144,26 @@ describe('the dispatcher keeps a fault inside the delivery it concerns', () => {
     expect(receiver.received).toHaveLength(3);
   });
 
-  it('fails only the delivery whose request cannot be built, and gives its slot back', async () => {
-    const partner = await seedPartner(hh.rt, { url: receiver.url, gatewayId });
+  it('fails only the deliveries whose request cannot be built, and gives their slots back', async () => {
+    const poisoned = await seedPartner(hh.rt, { url: receiver.url, gatewayId });
+    const healthy = await seedPartner(hh.rt, { url: receiver.url, gatewayId });
     await emit(2);
-    const [poisoned] = await rows();
     const d = dispatcher({
       hooks: {
         render: (delivery) => {
-          if (delivery.id === poisoned.id) throw new Error('no renderer for this event');
+          if (delivery.webhook_id === poisoned.webhookId) throw new Error('no renderer for this event');
         },
       },
     });
     await d.tick();
     await d.idle();
-    const [bad, good] = await rows();
-    expect(bad).toMatchObject({ status: 'failed', last_error: 'configuration error: no renderer for this event' });
-    expect(good.status).toBe('delivered');
+    const after = await rows();
+    for (const row of after.filter((r) => r.webhook_id === poisoned.webhookId)) {
+      expect(row).toMatchObject({ status: 'failed', last_error: 'configuration error: no renderer for this event' });
+    }
+    expect(after.filter((r) => r.webhook_id === healthy.webhookId).map((r) => r.status)).toEqual(['delivered', 'delivered']);
     expect(d.health.slotsInUse()).toBe(0);
-    const flagged = await hh.rt.store.get<{ broken_reason: string }>('SELECT broken_reason FROM webhooks WHERE id = ?', [partner.webhookId]);
+    const flagged = await hh.rt.store.get<{ broken_reason: string }>('SELECT broken_reason FROM webhooks WHERE id = ?', [poisoned.webhookId]);
     expect(flagged?.broken_reason).toBe('configuration error: no renderer for this event');
   });
 });
