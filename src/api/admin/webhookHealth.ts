@@ -108,7 +108,7 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Operator'],
         security: [{ adminToken: [] }],
-        operationId: 'listTroubledWebhooks',
+        operationId: 'listWebhookHealth',
         summary: 'Webhooks whose endpoint is failing, that are disabled, were upgraded automatically, or are broken',
         description:
           'The webhooks operators should look at, longest-troubled first, with how many deliveries wait for each and how many are dead. ' +
