@@ -185,5 +185,5 @@ describe('the dispatcher under faults injected at every step', () => {
       }),
       { seed, numRuns: Number(process.env.FUZZ_RUNS ?? 25) },
     );
-  }, 240_000);
+  }, 480_000);
 });
