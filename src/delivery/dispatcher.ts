@@ -68,6 +68,7 @@ export class Dispatcher {
   private readonly waiters = new Set<() => void>();
   private signalled = false;
   private loop: Promise<void> | undefined;
+  private loopDied = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -87,7 +88,20 @@ export class Dispatcher {
 
   start(): void {
     this.unsubscribe = this.rt.store.onWork(() => this.signal());
-    this.loop = this.run().catch((err) => this.rt.log.fatal({ err }, 'dispatcher stopped'));
+    this.loop = this.run().catch((err) => {
+      this.loopDied = true;
+      this.rt.log.fatal({ err }, 'dispatcher stopped');
+    });
+  }
+
+  /** Started, not stopping, and its loop alive (readiness). */
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping && !this.loopDied;
+  }
+
+  /** Claimed deliveries not yet recorded (metrics). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   /**
@@ -300,8 +314,9 @@ export class Dispatcher {
       this.outcomes = [];
       try {
         await this.hooks.writeOutcomes?.(batch);
-        const { stale, dead } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
+        const { stale, dead, finished } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
         for (const { delivery } of batch) this.inFlight.delete(delivery);
+        for (const { delivery, result, outcome } of finished) this.rt.observer.deliveryFinished(delivery, result, outcome);
         for (const { delivery, error } of dead) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
         if (stale.length > 0) {
           const ids = stale.map((o) => o.delivery.id);

@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import type { AttemptResult as ObservedResult, DeliveryOutcome } from '../util/observer.js';
 import { type AttemptResult, classifyOutcome } from './classifyOutcome.js';
 import type { ClaimedDelivery } from './queue/claimDeliveries.js';
 import { type Completion, completeDeliveries } from './queue/completeDeliveries.js';
@@ -27,6 +28,8 @@ export interface RecordedOutcomes {
   stale: Outcome[];
   /** Deliveries that became dead, with why. */
   dead: Array<{ delivery: ClaimedDelivery; error: string }>;
+  /** Every attempt recorded, with how it ended (for the observer: metrics, logs). */
+  finished: Array<{ delivery: ClaimedDelivery; result: ObservedResult; outcome: DeliveryOutcome }>;
 }
 
 /**
@@ -73,6 +76,7 @@ export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, s
     for (const id of await completeDeliveries(tx, done, now)) applied.add(completions.get(id) as Outcome);
 
     const attempts: AttemptRecord[] = [];
+    const finished: RecordedOutcomes['finished'] = [];
     const health = { succeeded: new Set<string>(), failing: new Set<string>(), gone: new Set<string>(), broken: new Map<string, string>() };
     for (const outcome of applied) {
       if ('untriedUntil' in outcome) continue;
@@ -87,6 +91,9 @@ export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, s
         responseBody: sent?.body ?? null,
         error: sent ? sent.error : verdict.error,
       });
+      const last = attempts[attempts.length - 1];
+      const ended: DeliveryOutcome = verdict.delivered ? 'delivered' : verdict.next === null ? 'dead' : 'failed';
+      finished.push({ delivery: outcome.delivery, result: { statusCode: last.statusCode, durationMs: last.durationMs, error: last.error }, outcome: ended });
       const webhookId = outcome.delivery.webhook_id;
       if (verdict.endpoint === 'broken') health.broken.set(webhookId, verdict.error ?? 'configuration error');
       else if (verdict.endpoint === 'gone') health.gone.add(webhookId);
@@ -96,6 +103,6 @@ export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, s
     for (const id of health.succeeded) health.failing.delete(id);
     await recordAttempts(tx, attempts);
     await recordWebhookHealth(tx, health, now);
-    return { stale: batch.filter((o) => !applied.has(o)), dead };
+    return { stale: batch.filter((o) => !applied.has(o)), dead, finished };
   });
 }
