@@ -1,14 +1,18 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { consoleRoutes } from '../console/consoleRoutes.js';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
+import { metricsRoutes } from '../metrics/metricsRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
 import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
 import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
 import { errorHandler, notFoundHandler } from './errorHandler.js';
+import { addCommonProblems } from './openapi/commonProblems.js';
+import { registerDocsPage } from './openapi/docsPage.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { RequestLog, requestId } from './requestLog.js';
 import { compileValidator } from './validators.js';
 import { versionRoutes } from './versionRoutes.js';
 
@@ -19,20 +23,28 @@ import { versionRoutes } from './versionRoutes.js';
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log as FastifyBaseLogger,
-    // A log line per request would cost more than an ingest batch's rules; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLog(),
+    genReqId: requestId,
     bodyLimit: 8 * 1024 * 1024,
   });
   app.setValidatorCompiler(compileValidator);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Hearthook', version: packageVersion, description: 'Event notifications from connected HVAC systems to partner webhooks.' },
+      info: {
+        title: 'Hearthook',
+        version: packageVersion,
+        description: 'Event notifications from connected HVAC systems to partner webhooks.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      // Relative: the document describes the Hearthook that serves it, wherever it runs.
+      servers: [{ url: '/', description: 'the Hearthook serving this document' }],
       components: {
         securitySchemes: {
           partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           adminToken: { type: 'http', scheme: 'bearer' },
           ingestToken: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'HEARTHOOK_METRICS_TOKEN (or the admin token)' },
         },
       },
       // Event bodies per type and major (OpenAPI 3.1 `webhooks`), next to the REST paths.
@@ -42,6 +54,11 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   useApiVersionHeader(app, rt);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRoute', addCommonProblems);
+  await registerDocsPage(app);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -51,5 +68,6 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
   await app.register(consoleRoutes(rt), { prefix: '/console' });
+  await app.register(metricsRoutes(rt));
   return app;
 }

@@ -33,6 +33,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
       '/ingest',
       {
         schema: {
+          operationId: 'ingestMessages',
           summary: 'Send gateway messages',
           description: `One message or an array of up to ${MAX_BATCH}, taken in all or nothing. The answer comes after the batch is committed. A message whose messageId the gateway sent before changes nothing.`,
           tags: ['ingest'],
@@ -46,7 +47,9 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           (data: unknown) => {
             if (httpPart !== 'body') return true;
             const errors = checkIngestBody(data);
-            return errors.length === 0 ? true : { error: invalid(errors) };
+            if (errors.length === 0) return true;
+            rt.observer.ingestRejected('http', Array.isArray(data) ? data.length : 1);
+            return { error: invalid(errors) };
           },
       },
       async (request, reply) => {
@@ -58,6 +61,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           return reply.code(202).send(result);
         } catch (err) {
           if (!(err instanceof UnknownGatewaysError)) throw err;
+          rt.observer.ingestRejected('http', raw.length);
           throw invalid(
             err.indexes.map((i) => ({
               field: batch ? `/body/${i}/gatewayId` : '/body/gatewayId',
