@@ -90,6 +90,7 @@ export class HearthookProcess {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    this.child.kill('SIGKILL'); // a start that never answered must not outlive the test run
     throw new Error(`hearthook did not start: ${this.output}`);
   }
 

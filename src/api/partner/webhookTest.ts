@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import { buildRequest } from '../../delivery/buildRequest.js';
 import { EndpointClient } from '../../delivery/endpointClient.js';
-import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
+import { BrokenTarget, DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
 import { limitTestSend } from '../../limits/partnerRateLimit.js';
 import type { Runtime } from '../../runtime.js';
@@ -101,6 +101,10 @@ export class TestSender {
     // Counted only for a send that will happen: a refused request takes no token.
     await limitTestSend(rt, webhook.id);
     // Sequence 0: real sequences start at 1, so a gap-checking receiver can skip test events.
+    // A webhook whose secrets cannot be decrypted is not sent to: the answer says why, as its deliveries' attempts do.
+    if (target instanceof BrokenTarget) {
+      return { statusCode: null, durationMs: 0, responseBody: null, error: target.reason, apiVersion: major, eventId: event.id, eventType: type, body: '' };
+    }
     const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
     const result = await this.client.post(url, headers, body);
     return {
