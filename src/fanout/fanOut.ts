@@ -24,8 +24,11 @@ const ROWS_PER_STATEMENT = 200;
  * Writes each event, who is entitled to it, and one delivery per matching webhook, in the
  * caller's transaction: the outbox is the queue, so nothing is enqueued after commit.
  * Entitled: the gateway's ACTIVE contracts whose consent covers the type; a webhook matches when
- * it is enabled and subscribed to the type. Sequence numbers are gap-free per (webhook, gateway)
- * because they are taken in the same transaction. Returns how many deliveries were queued.
+ * it is subscribed to the type, and gets a delivery when it is enabled. Sequence numbers are
+ * gap-free per (webhook, gateway) because they are taken in the same transaction; a disabled
+ * webhook's counter moves too, by the events it missed, so once enabled again its receiver sees
+ * the jump and fetches them (`GET /v1/events`). That costs no row per event: one counter upsert
+ * per (webhook, gateway) per call. Returns how many deliveries were queued.
  *
  * Rows are written with multi-row statements and each (webhook, gateway) counter is moved once
  * per call: a statement per row cost a network round trip each on PostgreSQL, where ingest
@@ -57,7 +60,8 @@ export async function fanOut(
         recipientValues.push(id, r.company_id);
       }
       if (r.webhook_id && r.types.has(event.type)) {
-        deliveries.push({ eventId: id, counter: counters.count(r.webhook_id, event.gatewayId) });
+        const counter = counters.count(r.webhook_id, event.gatewayId);
+        if (r.enabled) deliveries.push({ eventId: id, counter });
       }
     }
   }
@@ -92,12 +96,12 @@ async function insertRows(tx: Db, into: string, row: string, values: readonly un
   }
 }
 
-/** A contract event goes to its company's enabled webhooks, whatever the consent. */
+/** A contract event goes to its company's enabled webhooks (and counts for its disabled ones), whatever the consent. */
 async function contractRecipients(tx: Db, companyId: string) {
   return parseRecipients(
     await tx.all<RecipientRow>(
-      `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.event_types
-         FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id AND w.enabled = 1
+      `SELECT c.id AS company_id, 'MONITOR_AND_CONTROL' AS consent, w.id AS webhook_id, w.enabled, w.event_types
+         FROM companies c LEFT JOIN webhooks w ON w.company_id = c.id
         WHERE c.id = ?`,
       [companyId],
     ),

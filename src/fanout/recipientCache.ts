@@ -1,11 +1,16 @@
 import type { Consent } from '../domain/eventTypes.js';
 import type { Db } from '../store/db.js';
 
-/** One entitled company of a gateway, with one of its enabled webhooks (or none). */
+/**
+ * One entitled company of a gateway, with one of its webhooks (or none). A disabled webhook is
+ * listed too: it gets no deliveries, but its sequence keeps counting the events it missed.
+ */
 export interface Recipient {
   company_id: string;
   consent: Consent;
   webhook_id: string | null;
+  /** Whether the webhook gets deliveries (false: disabled, by its partner or for failing). */
+  enabled: boolean;
   /** The webhook's subscribed types, parsed once rather than once per event. */
   types: ReadonlySet<string>;
 }
@@ -15,6 +20,7 @@ export interface RecipientRow {
   company_id: string;
   consent: Consent;
   webhook_id: string | null;
+  enabled: number | null;
   event_types: string | null;
 }
 
@@ -23,6 +29,7 @@ export const parseRecipients = (rows: readonly RecipientRow[]): Recipient[] =>
     company_id: r.company_id,
     consent: r.consent,
     webhook_id: r.webhook_id,
+    enabled: r.enabled === 1,
     types: new Set<string>(r.event_types ? JSON.parse(r.event_types) : []),
   }));
 
@@ -30,7 +37,7 @@ export const parseRecipients = (rows: readonly RecipientRow[]): Recipient[] =>
 const MAX_GATEWAYS = 200_000;
 
 /**
- * Each gateway's recipients (its ACTIVE contracts and their companies' enabled webhooks), kept
+ * Each gateway's recipients (its ACTIVE contracts and their companies' webhooks), kept
  * between transactions: reading them for the 1,000 gateways of an ingest batch was a tenth of
  * the batch (npm run bench). Every change to contracts or webhooks moves `recipients_version`
  * by trigger (migration 009), in the changing transaction, on any node; each read first reads
@@ -79,8 +86,8 @@ export class RecipientCache {
 /** The recipients of `gatewayIds`, read in one statement. */
 async function readRecipients(tx: Db, gatewayIds: readonly string[]): Promise<Map<string, Recipient[]>> {
   const rows = await tx.all<RecipientRow & { gateway_id: string }>(
-    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.event_types
-       FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id AND w.enabled = 1
+    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.enabled, w.event_types
+       FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id
       WHERE c.gateway_id IN (${tx.dialect.jsonTextList}) AND c.status = 'ACTIVE'`,
     [JSON.stringify(gatewayIds)],
   );

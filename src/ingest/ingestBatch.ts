@@ -25,11 +25,23 @@ export class UnknownGatewaysError extends Error {
 }
 
 /**
+ * The batch would have acknowledged a message it did not keep (a message id the database did not
+ * store as sent, so the resend guard could not tell new from resent): nothing of the batch was
+ * stored, and the caller answers with a 500 rather than a 202 for messages that were dropped.
+ */
+export class UnkeptMessageError extends Error {
+  constructor(readonly index: number, reason: string) {
+    super(`ingest batch rolled back: message ${index} ${reason}`);
+  }
+}
+
+/**
  * Takes in a batch of gateway messages in ONE transaction, all or nothing: records message ids
  * (a resent id changes nothing, also within the batch), applies the rules in order, writes the
  * gateways' state back once per (gateway, key), and fans the events out into the outbox. It
  * resolves only after the commit, so a 202 means durable. Throws UnknownGatewaysError, storing
- * nothing, when any message names an unknown gateway.
+ * nothing, when any message names an unknown gateway, and UnkeptMessageError when the resend
+ * guard cannot prove a message it would skip was sent before.
  *
  * Per message this costs one statement (its id, when it has one) plus what its events cost in
  * fan-out; per gateway two reads and at most a few writes.
@@ -62,12 +74,13 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     await state.load(gateways.keys());
     const events: NewEvent[] = [];
     const ctx: RuleContext = { rules: rt.rules, now, state, events };
-    const fresh = await recordMessageIds(tx, messages, now);
+    const resent = await recordMessageIds(tx, messages, now);
     const seen = new Set<string>();
     let accepted = 0;
     let duplicates = 0;
     for (const [i, message] of messages.entries()) {
-      if (message.messageId !== undefined && !fresh.has(i)) {
+      // Skipped only as a proven resend (recordMessageIds); every other message is applied.
+      if (resent.has(i)) {
         duplicates++;
         continue;
       }
@@ -98,31 +111,50 @@ const LAST_SEEN_RESOLUTION_MS = 1000;
 
 const isStale = (lastSeenAt: number | null, now: number) => lastSeenAt === null || now - lastSeenAt >= LAST_SEEN_RESOLUTION_MS;
 
+/** A UTF-16 half without its other half: not a character, so no database stores it as sent. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** Message ids per INSERT: well under both engines' limits on parameters per statement. */
 const IDS_PER_STATEMENT = 300;
 
 /**
  * Records the batch's message ids, several hundred per statement (one statement per message
- * cost a network round trip each on PostgreSQL), and returns the indexes of the messages whose
- * id is new: not sent before, and the first of its (gateway, id) in the batch.
+ * cost a network round trip each on PostgreSQL), and returns the indexes of the messages that are
+ * resends: a later copy of a (gateway, id) in the batch, or one whose id the database already
+ * held. The latter is known only by the id NOT coming back from the INSERT, so every id that
+ * does come back must be one that was sent, exactly: an id the database stores differently (a
+ * lone surrogate becomes U+FFFD in SQLite, a NUL cuts it short) would make a new message look
+ * resent and be dropped with a 202. Such an id, or a returned id matching none sent, fails the
+ * batch. Checking costs a string test per id, no statement.
  */
 async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<Set<number>> {
   const firstOf = new Map<string, number>();
+  const resent = new Set<number>();
   for (const [i, m] of messages.entries()) {
+    if (m.messageId === undefined) continue;
+    if (LONE_SURROGATE.test(m.messageId) || m.messageId.includes('\0')) throw new UnkeptMessageError(i, 'has a messageId the database would not store as sent');
     const key = `${m.gatewayId} ${m.messageId}`;
-    if (m.messageId !== undefined && !firstOf.has(key)) firstOf.set(key, i);
+    if (firstOf.has(key)) resent.add(i);
+    else firstOf.set(key, i);
   }
   const candidates = [...firstOf.values()];
-  const fresh = new Set<number>();
+  const inserted = new Set<number>();
   for (let c = 0; c < candidates.length; c += IDS_PER_STATEMENT) {
     const chunk = candidates.slice(c, c + IDS_PER_STATEMENT);
-    const inserted = await tx.all<{ gateway_id: string; message_id: string }>(
+    const rows = await tx.all<{ gateway_id: string; message_id: string }>(
       `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES ${valuesList('(?, ?, ?)', chunk.length)}
        ON CONFLICT (gateway_id, message_id) DO NOTHING
        RETURNING gateway_id, message_id`,
       chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),
     );
-    for (const row of inserted) fresh.add(firstOf.get(`${row.gateway_id} ${row.message_id}`)!);
+    for (const row of rows) {
+      const index = firstOf.get(`${row.gateway_id} ${row.message_id}`);
+      if (index === undefined || inserted.has(index)) {
+        throw new UnkeptMessageError(chunk[0], `(or one after it) has a messageId stored as ${JSON.stringify(row.message_id)}, which was not sent`);
+      }
+      inserted.add(index);
+    }
   }
-  return fresh;
+  for (const i of candidates) if (!inserted.has(i)) resent.add(i);
+  return resent;
 }
