@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import type { EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
@@ -9,6 +10,7 @@ import { badRequest, notFound } from '../httpError.js';
 import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
 import {
   type CreateWebhookBody,
+  checkApiKeyName,
   checkWebhookUrl,
   createWebhookBodySchema,
   type PatchWebhookBody,
@@ -63,9 +65,9 @@ export async function findOwnWebhook(db: Db, id: string, companyId: string): Pro
 }
 
 /** PATCH field → column, and how the value is stored. */
-const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime) => unknown]> = {
-  url: ['url', (v, rt) => checkWebhookUrl(v as string, rt.config.allowHttp)],
-  apiKeyName: ['api_key_name', (v) => v],
+const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime, policy: AddressPolicy) => unknown]> = {
+  url: ['url', (v, rt, policy) => checkWebhookUrl(v as string, rt.config.allowHttp, policy)],
+  apiKeyName: ['api_key_name', (v) => checkApiKeyName(v as string)],
   apiKeyLocation: ['api_key_location', (v) => v],
   apiKey: ['api_key_enc', (v, rt) => rt.encrypter.encrypt(v as string)],
   eventTypes: ['event_types', (v) => JSON.stringify(v)],
@@ -79,6 +81,7 @@ const params = { type: 'object', properties: { id: { type: 'string' } }, require
 
 /** The caller's webhooks under `/v1/webhooks`. */
 export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
+  const policy = new AddressPolicy(rt.config.allowPrivateNetworks);
   app.post<{ Body: CreateWebhookBody }>(
     '/webhooks',
     {
@@ -92,7 +95,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request, reply) => {
       const body = request.body;
-      const url = checkWebhookUrl(body.url, rt.config.allowHttp);
+      const url = checkWebhookUrl(body.url, rt.config.allowHttp, policy);
+      checkApiKeyName(body.apiKeyName);
       const now = rt.clock.now();
       // The schema knows every major; whether it may be pinned to depends on the date.
       const notPinnable = body.apiVersion === undefined ? undefined : unsupportedReason(body.apiVersion, now, rt.config.apiVersions);
@@ -166,7 +170,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       // Check and convert every field before writing any, so a bad one changes nothing.
       const changes = Object.entries(request.body).map(([field, value]) => {
         const [column, store] = COLUMNS[field as keyof PatchWebhookBody];
-        return [column, store(value, rt)] as const;
+        return [column, store(value, rt, policy)] as const;
       });
       const now = rt.clock.now();
       const row = await rt.store.transaction(async (tx) => {
