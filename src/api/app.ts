@@ -6,9 +6,10 @@ import { packageVersion } from '../util/packageVersion.js';
 import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
 import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
-import { errorHandler, notFoundHandler } from './errorHandler.js';
+import { badUrlHandler, errorHandler, notFoundHandler } from './errorHandler.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
 import { compileValidator } from './validators.js';
+import { refuseMalformedInput } from './wellFormedInput.js';
 import { versionRoutes } from './versionRoutes.js';
 
 /**
@@ -21,6 +22,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     // A log line per request would cost more than an ingest batch's rules; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
+    frameworkErrors: badUrlHandler,
   });
   app.setValidatorCompiler(compileValidator);
   await app.register(swagger, {
@@ -40,6 +42,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Lone surrogates, NUL, unsafe integers and deep nesting, anywhere in a request: 400 first.
+  app.addHook('preValidation', refuseMalformedInput);
   useApiVersionHeader(app, rt);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

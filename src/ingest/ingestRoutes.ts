@@ -3,6 +3,8 @@ import { requireIngest } from '../api/auth.js';
 import { type FieldError, HttpError } from '../api/httpError.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import type { Runtime } from '../runtime.js';
+import { parseTimestamp } from '../util/timestamps.js';
+import { checkValueTypes } from './dataPointTypes.js';
 import { ingestBatch, UnknownGatewaysError } from './ingestBatch.js';
 import { checkIngestBody, ingestBodySchema, MAX_BATCH, type RawMessage } from './messageSchema.js';
 
@@ -46,6 +48,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           (data: unknown) => {
             if (httpPart !== 'body') return true;
             const errors = checkIngestBody(data);
+            if (errors.length === 0) errors.push(...checkValueTypes(rt.rules, Array.isArray(data) ? data : [data as RawMessage], Array.isArray(data)));
             return errors.length === 0 ? true : { error: invalid(errors) };
           },
       },
@@ -83,6 +86,6 @@ function invalid(errors: FieldError[]): HttpError {
  */
 function toGatewayMessage(raw: RawMessage): GatewayMessage {
   const message = raw as unknown as GatewayMessage;
-  if (raw.sentAt !== undefined) message.sentAt = Date.parse(raw.sentAt);
+  if (raw.sentAt !== undefined) message.sentAt = parseTimestamp(raw.sentAt)!;
   return message;
 }

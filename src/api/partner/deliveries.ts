@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { notFound } from '../httpError.js';
+import { type DeliveryIds, deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
+import { badRequest, notFound } from '../httpError.js';
 import { DELIVERY_STATUSES, deliverySchema, deliveryWithAttemptsSchema, iso, problems } from '../schemas.js';
 import { findOwnWebhook } from './webhooks.js';
 
@@ -32,17 +33,17 @@ interface AttemptRow {
 interface DeliveryQuery {
   status?: (typeof DELIVERY_STATUSES)[number];
   limit: number;
-  before?: number;
+  before?: string;
 }
 
 const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.api_version, d.status,
        d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at
   FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
-/** A delivery row as the API shows it. */
-export function deliveryJson(row: DeliveryRow) {
+/** A delivery row as the API shows it: its id public (`dlv_…`). */
+export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
   return {
-    id: row.id,
+    id: ids.encode(row.id),
     eventId: row.event_id,
     webhookId: row.webhook_id,
     gatewayId: row.gateway_id,
@@ -78,7 +79,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
           properties: {
             status: { type: 'string', enum: [...DELIVERY_STATUSES] },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            before: { type: 'integer', minimum: 1, description: 'only deliveries with a smaller id' },
+            before: { ...deliveryIdSchema, description: 'only deliveries older than this one (the nextBefore of the previous page)' },
           },
         },
         response: {
@@ -86,7 +87,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
             type: 'object',
             properties: {
               data: { type: 'array', items: deliverySchema },
-              nextBefore: { type: ['integer', 'null'], description: 'null on the last page' },
+              nextBefore: { type: ['string', 'null'], description: 'a delivery id to pass as before; null on the last page' },
             },
           },
           ...problems(404),
@@ -96,6 +97,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request) => {
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
       const { status, limit, before } = request.query;
+      const ids = await deliveryIds(rt.store);
       const where = ['d.webhook_id = ?'];
       const args: unknown[] = [webhook.id];
       if (status) {
@@ -103,43 +105,50 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
         args.push(status);
       }
       if (before !== undefined) {
+        const beforeId = ids.decode(before);
+        if (beforeId === undefined) throw badRequest('/querystring/before', 'is not a delivery id of this Hearthook');
         where.push('d.id < ?');
-        args.push(before);
+        args.push(beforeId);
       }
       const rows = await rt.store.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ?`, [
         ...args,
         limit,
       ]);
       // A full page may have a next one; an empty next page is the price of not counting.
-      const nextBefore = rows.length === limit ? rows[rows.length - 1].id : null;
-      return { data: rows.map(deliveryJson), nextBefore };
+      const nextBefore = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
+      return { data: rows.map((row) => deliveryJson(row, ids)), nextBefore };
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: string } }>(
     '/deliveries/:id',
     {
       schema: {
         tags,
         security,
         summary: 'One delivery with its HTTP attempts, oldest first',
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 200: deliveryWithAttemptsSchema, ...problems(404) },
       },
     },
     async (request) => {
       // Owned through its webhook: another company's delivery id is not found.
-      const row = await rt.store.get<DeliveryRow>(
-        `${SELECT_DELIVERY} JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND w.company_id = ?`,
-        [request.params.id, request.companyId],
-      );
+      const ids = await deliveryIds(rt.store);
+      const id = ids.decode(request.params.id);
+      const row =
+        id === undefined
+          ? undefined
+          : await rt.store.get<DeliveryRow>(`${SELECT_DELIVERY} JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND w.company_id = ?`, [
+              id,
+              request.companyId,
+            ]);
       if (!row) throw notFound('delivery');
       const attempts = await rt.store.all<AttemptRow>(
         'SELECT attempted_at, status_code, duration_ms, response_body, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempted_at, id',
         [row.id],
       );
       return {
-        ...deliveryJson(row),
+        ...deliveryJson(row, ids),
         attemptCount: row.attempts,
         attempts: attempts.map((a) => ({
           attemptedAt: iso(a.attempted_at),

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
 import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import type { Runtime } from '../../runtime.js';
-import { badRequest, HttpError, notFound } from '../httpError.js';
+import { parseTimestamp } from '../../util/timestamps.js';
+import { deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
+import { HttpError, notFound } from '../httpError.js';
 import { deliverySchema, problems } from '../schemas.js';
 import { deliveryJson } from './deliveries.js';
 import { findOwnWebhook } from './webhooks.js';
@@ -32,29 +34,31 @@ function ownDelivery(rt: Runtime, id: number, companyId: string): Promise<Delive
  * re-enable, is the way back after an outage).
  *
  * @example
- * curl -X POST -H 'x-api-key: xHCSAPI…' https://hearthook.example/v1/deliveries/42/retry
+ * curl -X POST -H 'x-api-key: xHCSAPI…' https://hearthook.example/v1/deliveries/dlv_Qm9vT3R0aGVyV2lzZUtleQ/retry
  * curl -X POST -H 'x-api-key: xHCSAPI…' -H 'content-type: application/json' \
  *   -d '{"since":"2026-06-01T00:00:00Z"}' https://hearthook.example/v1/webhooks/wh_…/recover   // {"recovered":17}
  */
 export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
-  app.post<{ Params: { id: number } }>(
+  app.post<{ Params: { id: string } }>(
     '/deliveries/:id/retry',
     {
       schema: {
         tags,
         security,
         summary: 'Send a failed or dead delivery again now (its attempts count on; no new schedule)',
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 202: deliverySchema, ...problems(404, 409) },
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const ids = await deliveryIds(rt.store);
+      const id = ids.decode(request.params.id);
+      if (id === undefined) throw notFound('delivery');
       const now = rt.clock.now();
       if (!(await retryDelivery(rt.store, id, request.companyId, now))) {
         const row = await ownDelivery(rt, id, request.companyId);
         if (!row) throw notFound('delivery');
-        throw new HttpError(409, `delivery ${id} is ${row.status}; only failed or dead deliveries can be retried`, [
+        throw new HttpError(409, `delivery ${request.params.id} is ${row.status}; only failed or dead deliveries can be retried`, [
           { field: '/params/id', message: `is ${row.status}, not failed or dead` },
         ]);
       }
@@ -62,7 +66,7 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       const row = await ownDelivery(rt, id, request.companyId);
       if (!row) throw notFound('delivery'); // its webhook was deleted in between
       reply.code(202);
-      return deliveryJson(row);
+      return deliveryJson(row, ids);
     },
   );
 
@@ -91,9 +95,7 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       },
     },
     async (request) => {
-      const since = Date.parse(request.body.since);
-      // The schema admits what JavaScript cannot place in time (a leap second, 23:59:60).
-      if (Number.isNaN(since)) throw badRequest('/body/since', 'is not a time this server can read');
+      const since = parseTimestamp(request.body.since)!; // the schema's date-time format is parseTimestamp
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
       const recovered = await recoverDeliveries(rt.store, webhook.id, since, rt.clock.now());
       if (recovered > 0) rt.store.notifyWork();
