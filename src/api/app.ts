@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { consoleRoutes } from '../console/consoleRoutes.js';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
@@ -53,5 +54,6 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(versionRoutes(rt), { prefix: '/v1' });
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
+  await app.register(consoleRoutes(rt), { prefix: '/console' });
   return app;
 }

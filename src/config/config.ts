@@ -1,10 +1,10 @@
 import { API_VERSIONS, type ApiVersion } from '../versions/registry.js';
-import { parseDuration, parseDurationList } from './duration.js';
+import { SETTINGS } from './settings.js';
 
 /**
  * Every setting of Hearthook, with its default. Each can be overridden by an environment variable
- * `HEARTHOOK_<NAME>` (listed in `ENV`) or the matching `hearthook serve` flag; the README lists
- * them all.
+ * `HEARTHOOK_<NAME>` or the matching `hearthook serve` flag, both made from one row of the config
+ * table (`SETTINGS` in `./settings.ts`); the README lists them all.
  */
 export interface Config {
   /** HTTP port of the API and ingest. */
@@ -64,71 +64,15 @@ export interface Config {
   apiVersions: readonly ApiVersion[];
 }
 
+/** Each setting's default, from the config table (`SETTINGS`), plus the API version registry. */
 export const DEFAULTS: Config = {
-  port: 8080,
-  host: '0.0.0.0',
-  database: './data/hearthook.db',
   allowPrivateNetworks: [],
-  allowHttp: false,
-  deliveryTimeoutMs: 15_000,
-  retrySchedule: parseDurationList('0s,5s,5m,30m,2h,5h,10h,14h,20h,24h'),
-  claimBatchSize: 100,
-  maxInFlight: 256,
-  pollIntervalMs: 1000,
-  endpointMaxInFlight: 32,
-  circuitFailureThreshold: 5,
-  circuitOpenMs: 30_000,
-  secretRotationGraceMs: 24 * 3_600_000,
-  disableAfterMs: 5 * 86_400_000,
-  schedulerLeaseMs: 15_000,
-  retentionMs: 30 * 86_400_000,
-  logLevel: 'info',
   apiVersions: API_VERSIONS,
-};
+  ...(Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.kind.parse(s.default!)])) as Partial<Config>),
+} as Config;
 
-type Parser = (text: string) => unknown;
-const integer: Parser = (text) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`"${text}" is not a whole number`);
-  return n;
-};
-const boolean: Parser = (text) => {
-  if (/^(true|1|yes)$/i.test(text)) return true;
-  if (/^(false|0|no)$/i.test(text)) return false;
-  throw new Error(`"${text}" is not true or false`);
-};
-const string: Parser = (text) => text;
-const list: Parser = (text) =>
-  text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
-/** Environment variable → setting, and how to read it. */
-export const ENV: Record<string, [keyof Config, Parser]> = {
-  HEARTHOOK_PORT: ['port', integer],
-  HEARTHOOK_HOST: ['host', string],
-  HEARTHOOK_DATABASE: ['database', string],
-  HEARTHOOK_ADMIN_TOKEN: ['adminToken', string],
-  HEARTHOOK_INGEST_TOKEN: ['ingestToken', string],
-  HEARTHOOK_MASTER_KEY: ['masterKey', string],
-  HEARTHOOK_ALLOW_PRIVATE_NETWORKS: ['allowPrivateNetworks', list],
-  HEARTHOOK_ALLOW_HTTP: ['allowHttp', boolean],
-  HEARTHOOK_DELIVERY_TIMEOUT: ['deliveryTimeoutMs', parseDuration],
-  HEARTHOOK_RETRY_SCHEDULE: ['retrySchedule', parseDurationList],
-  HEARTHOOK_CLAIM_BATCH_SIZE: ['claimBatchSize', integer],
-  HEARTHOOK_MAX_IN_FLIGHT: ['maxInFlight', integer],
-  HEARTHOOK_POLL_INTERVAL: ['pollIntervalMs', parseDuration],
-  HEARTHOOK_ENDPOINT_MAX_IN_FLIGHT: ['endpointMaxInFlight', integer],
-  HEARTHOOK_CIRCUIT_FAILURE_THRESHOLD: ['circuitFailureThreshold', integer],
-  HEARTHOOK_CIRCUIT_OPEN: ['circuitOpenMs', parseDuration],
-  HEARTHOOK_SECRET_ROTATION_GRACE: ['secretRotationGraceMs', parseDuration],
-  HEARTHOOK_DISABLE_AFTER: ['disableAfterMs', parseDuration],
-  HEARTHOOK_SCHEDULER_LEASE: ['schedulerLeaseMs', parseDuration],
-  HEARTHOOK_RETENTION: ['retentionMs', parseDuration],
-  HEARTHOOK_LOG_LEVEL: ['logLevel', string],
-  HEARTHOOK_RULES: ['rulesFile', string],
-};
+/** A setting that cannot be used; the message names its `HEARTHOOK_` variable (or flag). */
+export class ConfigError extends Error {}
 
 /**
  * Builds the config from defaults, then the environment, then explicit overrides (CLI flags,
@@ -136,13 +80,13 @@ export const ENV: Record<string, [keyof Config, Parser]> = {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = { ...DEFAULTS };
-  for (const [name, [key, parse]] of Object.entries(ENV)) {
-    const text = env[name];
+  for (const setting of SETTINGS) {
+    const text = env[setting.env];
     if (text === undefined || text === '') continue;
     try {
-      (config as unknown as Record<string, unknown>)[key] = parse(text);
+      (config as unknown as Record<string, unknown>)[setting.key] = setting.kind.parse(text);
     } catch (err) {
-      throw new Error(`${name}: ${(err as Error).message}`);
+      throw new ConfigError(`${setting.env}: ${(err as Error).message}`);
     }
   }
   return { ...config, ...stripUndefined(overrides) };

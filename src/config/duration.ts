@@ -1,13 +1,14 @@
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
- * Parses a duration such as `150ms`, `5s`, `15m`, `2h`, `5d` (a bare number is milliseconds).
+ * Parses a duration such as `150ms`, `5s`, `15m`, `2h`, `5d`. A bare number is refused: `15` could
+ * mean seconds as well as milliseconds, and guessing wrong makes a timeout 1000 times too short.
  * @example parseDuration('5m') // 300000
  */
 export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!match) throw new Error(`"${text}" is not a duration (use e.g. 500ms, 5s, 15m, 2h, 5d)`);
-  return Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  if (!match) throw new Error(`"${text}" is not a duration with a unit (use e.g. 500ms, 5s, 15m, 2h, 5d)`);
+  return Math.round(Number(match[1]) * UNITS[match[2]]);
 }
 
 /** Parses a comma-separated list of durations: `0s,5s,5m,30m,2h`. */

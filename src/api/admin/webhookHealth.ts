@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
+import type { Db } from '../../store/db.js';
 import { iso, problems } from '../schemas.js';
 
 interface HealthRow {
@@ -17,7 +18,7 @@ interface HealthRow {
   dead: number | string;
 }
 
-interface HealthQuery {
+export interface HealthQuery {
   status: 'failing' | 'disabled' | 'autoUpgraded';
   limit: number;
 }
@@ -48,6 +49,42 @@ const webhookHealthSchema = {
   },
   required: ['id', 'companyId', 'url', 'enabled', 'failingSince', 'disabledAt', 'disabledReason', 'queued', 'dead'],
 } as const;
+
+/**
+ * Webhooks in one kind of trouble across companies, longest-troubled first, as the operators'
+ * API and console list them.
+ *
+ * @example const failing = await listTroubledWebhooks(db, 'failing', 100);
+ */
+export async function listTroubledWebhooks(db: Db, status: HealthQuery['status'], limit: number) {
+  // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
+  const rows = await db.all<HealthRow>(
+    `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
+            w.api_version, w.auto_upgraded_at, w.auto_upgraded_from,
+            (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
+            (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
+       FROM webhooks w
+      WHERE ${FILTERS[status]}
+      ORDER BY COALESCE(w.failing_since, w.disabled_at, w.auto_upgraded_at, w.updated_at), w.id
+      LIMIT ?`,
+    [limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    companyId: r.company_id,
+    url: r.url,
+    enabled: r.enabled === 1,
+    failingSince: iso(r.failing_since),
+    disabledAt: iso(r.disabled_at),
+    disabledReason: r.disabled_reason,
+    ...(status === 'autoUpgraded'
+      ? { apiVersion: r.api_version, autoUpgradedAt: iso(r.auto_upgraded_at), autoUpgradedFrom: r.auto_upgraded_from }
+      : {}),
+    // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
+    queued: Number(r.queued),
+    dead: Number(r.dead),
+  }));
+}
 
 /**
  * `GET /v1/admin/webhooks?status=failing|disabled`: the endpoints operators should look at,
@@ -85,37 +122,6 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
         },
       },
     },
-    async (request) => {
-      const { status, limit } = request.query;
-      // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
-      const rows = await rt.store.all<HealthRow>(
-        `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
-                w.api_version, w.auto_upgraded_at, w.auto_upgraded_from,
-                (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
-                (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
-           FROM webhooks w
-          WHERE ${FILTERS[status]}
-          ORDER BY COALESCE(w.failing_since, w.disabled_at, w.auto_upgraded_at, w.updated_at), w.id
-          LIMIT ?`,
-        [limit],
-      );
-      return {
-        data: rows.map((r) => ({
-          id: r.id,
-          companyId: r.company_id,
-          url: r.url,
-          enabled: r.enabled === 1,
-          failingSince: iso(r.failing_since),
-          disabledAt: iso(r.disabled_at),
-          disabledReason: r.disabled_reason,
-          ...(status === 'autoUpgraded'
-            ? { apiVersion: r.api_version, autoUpgradedAt: iso(r.auto_upgraded_at), autoUpgradedFrom: r.auto_upgraded_from }
-            : {}),
-          // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
-          queued: Number(r.queued),
-          dead: Number(r.dead),
-        })),
-      };
-    },
+    async (request) => ({ data: await listTroubledWebhooks(rt.store, request.query.status, request.query.limit) }),
   );
 }

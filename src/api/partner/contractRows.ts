@@ -32,6 +32,11 @@ export function contractJson(row: ContractRow) {
   };
 }
 
+/** A company's contracts, by gateway. */
+export function listContracts(db: Db, companyId: string): Promise<ContractRow[]> {
+  return db.all<ContractRow>('SELECT * FROM contracts WHERE company_id = ? ORDER BY gateway_id', [companyId]);
+}
+
 /** The contract between a gateway and a company, if there is one. */
 export function findContract(db: Db, gatewayId: string, companyId: string): Promise<ContractRow | undefined> {
   return db.get<ContractRow>('SELECT * FROM contracts WHERE gateway_id = ? AND company_id = ?', [gatewayId, companyId]);

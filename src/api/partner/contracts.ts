@@ -3,7 +3,7 @@ import type { PartnerAction } from '../../domain/contracts.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, notFound } from '../httpError.js';
 import { contractSchema, gatewayIdSchema, partnerActionSchema, problems } from '../schemas.js';
-import { applyContractAction, type ContractRow, contractJson, findContract } from './contractRows.js';
+import { applyContractAction, contractJson, findContract, listContracts } from './contractRows.js';
 
 const security = [{ partnerKey: [] }];
 const tags = ['Contracts'];
@@ -28,9 +28,7 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
       },
     },
     async (request) => {
-      const rows = await rt.store.all<ContractRow>('SELECT * FROM contracts WHERE company_id = ? ORDER BY gateway_id', [
-        request.companyId,
-      ]);
+      const rows = await listContracts(rt.store, request.companyId);
       return { data: rows.map(contractJson) };
     },
   );

@@ -3,42 +3,14 @@ import type { Runtime } from '../../runtime.js';
 import { type DeliveryIds, deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
 import { badRequest, notFound } from '../httpError.js';
 import { DELIVERY_STATUSES, deliverySchema, deliveryWithAttemptsSchema, iso, problems } from '../schemas.js';
+import { type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from './deliveryQueries.js';
 import { findOwnWebhook } from './webhooks.js';
-
-interface DeliveryRow {
-  id: number;
-  event_id: string;
-  webhook_id: string;
-  gateway_id: string;
-  event_type: string;
-  sequence: number;
-  api_version: number | null;
-  status: string;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
-interface AttemptRow {
-  attempted_at: number;
-  status_code: number | null;
-  duration_ms: number;
-  response_body: string | null;
-  error: string | null;
-}
 
 interface DeliveryQuery {
   status?: (typeof DELIVERY_STATUSES)[number];
   limit: number;
   before?: string;
 }
-
-const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.api_version, d.status,
-       d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at
-  FROM deliveries d JOIN events e ON e.id = d.event_id`;
 
 /** A delivery row as the API shows it: its id public (`dlv_…`). */
 export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
@@ -96,24 +68,13 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request) => {
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
-      const { status, limit, before } = request.query;
+      const { status, limit } = request.query;
       const ids = await deliveryIds(rt.store);
-      const where = ['d.webhook_id = ?'];
-      const args: unknown[] = [webhook.id];
-      if (status) {
-        where.push('d.status = ?');
-        args.push(status);
+      const before = request.query.before === undefined ? undefined : ids.decode(request.query.before);
+      if (request.query.before !== undefined && before === undefined) {
+        throw badRequest('/querystring/before', 'is not a delivery id of this Hearthook');
       }
-      if (before !== undefined) {
-        const beforeId = ids.decode(before);
-        if (beforeId === undefined) throw badRequest('/querystring/before', 'is not a delivery id of this Hearthook');
-        where.push('d.id < ?');
-        args.push(beforeId);
-      }
-      const rows = await rt.store.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ?`, [
-        ...args,
-        limit,
-      ]);
+      const rows = await listDeliveries(rt.store, { companyId: request.companyId, webhookId: webhook.id, status, before, limit });
       // A full page may have a next one; an empty next page is the price of not counting.
       const nextBefore = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
       return { data: rows.map((row) => deliveryJson(row, ids)), nextBefore };
@@ -135,18 +96,9 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       // Owned through its webhook: another company's delivery id is not found.
       const ids = await deliveryIds(rt.store);
       const id = ids.decode(request.params.id);
-      const row =
-        id === undefined
-          ? undefined
-          : await rt.store.get<DeliveryRow>(`${SELECT_DELIVERY} JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND w.company_id = ?`, [
-              id,
-              request.companyId,
-            ]);
+      const row = id === undefined ? undefined : await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery');
-      const attempts = await rt.store.all<AttemptRow>(
-        'SELECT attempted_at, status_code, duration_ms, response_body, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempted_at, id',
-        [row.id],
-      );
+      const attempts = await listAttempts(rt.store, row.id);
       return {
         ...deliveryJson(row, ids),
         attemptCount: row.attempts,

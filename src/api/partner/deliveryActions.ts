@@ -7,23 +7,11 @@ import { deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
 import { HttpError, notFound } from '../httpError.js';
 import { deliverySchema, problems } from '../schemas.js';
 import { deliveryJson } from './deliveries.js';
+import { findOwnDelivery } from './deliveryQueries.js';
 import { findOwnWebhook } from './webhooks.js';
-
-type DeliveryRow = Parameters<typeof deliveryJson>[0];
 
 const security = [{ partnerKey: [] }];
 const tags = ['Deliveries'];
-
-/** The caller's delivery `id` as the API shows it, or undefined when it is not theirs. */
-function ownDelivery(rt: Runtime, id: number, companyId: string): Promise<DeliveryRow | undefined> {
-  return rt.store.get<DeliveryRow>(
-    `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.status, d.attempts,
-            d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at
-       FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.id = ? AND w.company_id = ?`,
-    [id, companyId],
-  );
-}
 
 /**
  * Dead letters back into the queue: `POST /v1/deliveries/{id}/retry` (one) and
@@ -56,14 +44,14 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       if (id === undefined) throw notFound('delivery');
       const now = rt.clock.now();
       if (!(await retryDelivery(rt.store, id, request.companyId, now))) {
-        const row = await ownDelivery(rt, id, request.companyId);
+        const row = await findOwnDelivery(rt.store, id, request.companyId);
         if (!row) throw notFound('delivery');
         throw new HttpError(409, `delivery ${request.params.id} is ${row.status}; only failed or dead deliveries can be retried`, [
           { field: '/params/id', message: `is ${row.status}, not failed or dead` },
         ]);
       }
       rt.store.notifyWork();
-      const row = await ownDelivery(rt, id, request.companyId);
+      const row = await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery'); // its webhook was deleted in between
       reply.code(202);
       return deliveryJson(row, ids);

@@ -18,6 +18,28 @@ const rotatedSecretSchema = {
 } as const;
 
 /**
+ * Gives `companyId`'s webhook `id` a new signing secret (404 when it is not theirs) and answers
+ * it: the only time it is shown.
+ */
+export async function rotateSecret(rt: Runtime, id: string, companyId: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
+  const now = rt.clock.now();
+  const expiresAt = now + rt.config.secretRotationGraceMs;
+  // Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes, as at registration.
+  const secret = 'whsec_' + randomBytes(24).toString('base64');
+  // updated_at must move even within the same millisecond: dispatchers cache decrypted
+  // secrets by it, and an unchanged value would keep them signing with the old secret alone.
+  const changed = await rt.store.run(
+    `UPDATE webhooks
+        SET previous_secret_enc = secret_enc, previous_secret_expires_at = ?, secret_enc = ?,
+            updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
+      WHERE id = ? AND company_id = ?`,
+    [expiresAt, rt.encrypter.encrypt(secret), now, now, id, companyId],
+  );
+  if (changed === 0) throw notFound('webhook');
+  return { secret, previousSecretExpiresAt: new Date(expiresAt).toISOString() };
+}
+
+/**
  * `POST /v1/webhooks/{id}/rotate-secret`: a new signing secret, while the one it replaces keeps
  * signing for `secretRotationGraceMs` (both signatures in `webhook-signature`, as Standard
  * Webhooks allows), so a receiver can deploy the new secret without rejecting a single event.
@@ -39,22 +61,6 @@ export function webhookSecretRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: rotatedSecretSchema, ...problems(404) },
       },
     },
-    async (request) => {
-      const now = rt.clock.now();
-      const expiresAt = now + rt.config.secretRotationGraceMs;
-      // Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes, as at registration.
-      const secret = 'whsec_' + randomBytes(24).toString('base64');
-      // updated_at must move even within the same millisecond: dispatchers cache decrypted
-      // secrets by it, and an unchanged value would keep them signing with the old secret alone.
-      const changed = await rt.store.run(
-        `UPDATE webhooks
-            SET previous_secret_enc = secret_enc, previous_secret_expires_at = ?, secret_enc = ?,
-                updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
-          WHERE id = ? AND company_id = ?`,
-        [expiresAt, rt.encrypter.encrypt(secret), now, now, request.params.id, request.companyId],
-      );
-      if (changed === 0) throw notFound('webhook');
-      return { secret, previousSecretExpiresAt: new Date(expiresAt).toISOString() };
-    },
+    async (request) => rotateSecret(rt, request.params.id, request.companyId),
   );
 }

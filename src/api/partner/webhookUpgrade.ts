@@ -3,7 +3,7 @@ import type { Runtime } from '../../runtime.js';
 import { effectiveMajor, unsupportedReason } from '../../versions/registry.js';
 import { badRequest } from '../httpError.js';
 import { problems, webhookSchema } from '../schemas.js';
-import { findOwnWebhook, webhookJson } from './webhooks.js';
+import { findOwnWebhook, type WebhookRow, webhookJson } from './webhooks.js';
 
 interface UpgradeBody {
   apiVersion: number;
@@ -15,6 +15,28 @@ const bodySchema = {
   required: ['apiVersion'],
   properties: { apiVersion: { type: 'integer', minimum: 1, description: 'a released, supported major newer than the current one' } },
 } as const;
+
+/**
+ * Pins `companyId`'s webhook `id` to the newer major `wanted` (400 naming `/body/apiVersion` when
+ * it is unsupported or older than what the webhook receives; 404 when the webhook is not theirs).
+ */
+export async function upgradeWebhook(rt: Runtime, id: string, companyId: string, wanted: number): Promise<WebhookRow> {
+  const now = rt.clock.now();
+  const versions = rt.config.apiVersions;
+  const reason = unsupportedReason(wanted, now, versions);
+  if (reason) throw badRequest('/body/apiVersion', reason);
+  return rt.store.transaction(async (tx) => {
+    const webhook = await findOwnWebhook(tx, id, companyId);
+    // Compared with what it receives now: a pin past its support end already gets the current major.
+    const receiving = effectiveMajor(webhook.api_version, now, versions);
+    if (wanted < receiving) {
+      throw badRequest('/body/apiVersion', `the webhook receives API version ${receiving}; an upgrade cannot go back to ${wanted}`);
+    }
+    if (wanted === webhook.api_version) return webhook;
+    await tx.run('UPDATE webhooks SET api_version = ?, updated_at = ? WHERE id = ?', [wanted, now, webhook.id]);
+    return findOwnWebhook(tx, webhook.id, companyId);
+  });
+}
 
 /**
  * `POST /v1/webhooks/{id}/upgrade` `{apiVersion}`: the partner opts in to a newer major (after
@@ -39,24 +61,6 @@ export function webhookUpgradeRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: webhookSchema, ...problems(404) },
       },
     },
-    async (request) => {
-      const now = rt.clock.now();
-      const versions = rt.config.apiVersions;
-      const wanted = request.body.apiVersion;
-      const reason = unsupportedReason(wanted, now, versions);
-      if (reason) throw badRequest('/body/apiVersion', reason);
-      const row = await rt.store.transaction(async (tx) => {
-        const webhook = await findOwnWebhook(tx, request.params.id, request.companyId);
-        // Compared with what it receives now: a pin past its support end already gets the current major.
-        const receiving = effectiveMajor(webhook.api_version, now, versions);
-        if (wanted < receiving) {
-          throw badRequest('/body/apiVersion', `the webhook receives API version ${receiving}; an upgrade cannot go back to ${wanted}`);
-        }
-        if (wanted === webhook.api_version) return webhook;
-        await tx.run('UPDATE webhooks SET api_version = ?, updated_at = ? WHERE id = ?', [wanted, now, webhook.id]);
-        return findOwnWebhook(tx, webhook.id, request.companyId);
-      });
-      return webhookJson(row);
-    },
+    async (request) => webhookJson(await upgradeWebhook(rt, request.params.id, request.companyId, request.body.apiVersion)),
   );
 }

@@ -64,9 +64,14 @@ export async function findOwnWebhook(db: Db, id: string, companyId: string): Pro
   return row;
 }
 
+/** A company's webhooks, oldest first. */
+export function listWebhooks(db: Db, companyId: string): Promise<WebhookRow[]> {
+  return db.all<WebhookRow>('SELECT * FROM webhooks WHERE company_id = ? ORDER BY created_at, id', [companyId]);
+}
+
 /** PATCH field → column, and how the value is stored. */
-const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime, policy: AddressPolicy) => unknown]> = {
-  url: ['url', (v, rt, policy) => checkWebhookUrl(v as string, rt.config.allowHttp, policy)],
+const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime) => unknown]> = {
+  url: ['url', (v, rt) => checkWebhookUrl(v as string, rt.config.allowHttp, new AddressPolicy(rt.config.allowPrivateNetworks))],
   apiKeyName: ['api_key_name', (v) => checkApiKeyName(v as string)],
   apiKeyLocation: ['api_key_location', (v) => v],
   apiKey: ['api_key_enc', (v, rt) => rt.encrypter.encrypt(v as string)],
@@ -75,13 +80,46 @@ const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runt
   enabled: ['enabled', (v) => (v ? 1 : 0)],
 };
 
+/**
+ * Changes the fields in `body` of `companyId`'s webhook `id` in one transaction (404 when it is
+ * not theirs; a bad field throws before anything is written) and returns the changed row.
+ *
+ * @example await patchWebhook(rt, 'wh_…', companyId, { enabled: false });
+ */
+export async function patchWebhook(rt: Runtime, id: string, companyId: string, body: PatchWebhookBody): Promise<WebhookRow> {
+  // Check and convert every field before writing any, so a bad one changes nothing.
+  const changes = Object.entries(body).map(([field, value]) => {
+    const [column, store] = COLUMNS[field as keyof PatchWebhookBody];
+    return [column, store(value, rt)] as const;
+  });
+  const now = rt.clock.now();
+  return rt.store.transaction(async (tx) => {
+    await findOwnWebhook(tx, id, companyId);
+    // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
+    // disable job would strike again at once; disabling it records when and why.
+    if (body.enabled !== undefined) {
+      await tx.run(
+        body.enabled
+          ? 'UPDATE webhooks SET failing_since = NULL, disabled_at = NULL, disabled_reason = NULL WHERE id = ? AND enabled = 0'
+          : "UPDATE webhooks SET disabled_at = ?, disabled_reason = 'disabled by the partner' WHERE id = ? AND enabled = 1",
+        body.enabled ? [id] : [now, id],
+      );
+    }
+    await tx.run(`UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`, [
+      ...changes.map(([, value]) => value),
+      now,
+      id,
+    ]);
+    return findOwnWebhook(tx, id, companyId);
+  });
+}
+
 const security = [{ partnerKey: [] }];
 const tags = ['Webhooks'];
 const params = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] };
 
 /** The caller's webhooks under `/v1/webhooks`. */
 export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
-  const policy = new AddressPolicy(rt.config.allowPrivateNetworks);
   app.post<{ Body: CreateWebhookBody }>(
     '/webhooks',
     {
@@ -95,7 +133,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request, reply) => {
       const body = request.body;
-      const url = checkWebhookUrl(body.url, rt.config.allowHttp, policy);
+      const url = checkWebhookUrl(body.url, rt.config.allowHttp, new AddressPolicy(rt.config.allowPrivateNetworks));
       checkApiKeyName(body.apiKeyName);
       const now = rt.clock.now();
       // The schema knows every major; whether it may be pinned to depends on the date.
@@ -141,9 +179,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       },
     },
     async (request) => {
-      const rows = await rt.store.all<WebhookRow>('SELECT * FROM webhooks WHERE company_id = ? ORDER BY created_at, id', [
-        request.companyId,
-      ]);
+      const rows = await listWebhooks(rt.store, request.companyId);
       return { data: rows.map(webhookJson) };
     },
   );
@@ -166,33 +202,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         response: { 200: webhookSchema, ...problems(404) },
       },
     },
-    async (request) => {
-      // Check and convert every field before writing any, so a bad one changes nothing.
-      const changes = Object.entries(request.body).map(([field, value]) => {
-        const [column, store] = COLUMNS[field as keyof PatchWebhookBody];
-        return [column, store(value, rt, policy)] as const;
-      });
-      const now = rt.clock.now();
-      const row = await rt.store.transaction(async (tx) => {
-        await findOwnWebhook(tx, request.params.id, request.companyId);
-        // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
-        // disable job would strike again at once; disabling it records when and why.
-        if (request.body.enabled !== undefined) {
-          await tx.run(
-            request.body.enabled
-              ? 'UPDATE webhooks SET failing_since = NULL, disabled_at = NULL, disabled_reason = NULL WHERE id = ? AND enabled = 0'
-              : "UPDATE webhooks SET disabled_at = ?, disabled_reason = 'disabled by the partner' WHERE id = ? AND enabled = 1",
-            request.body.enabled ? [request.params.id] : [now, request.params.id],
-          );
-        }
-        await tx.run(
-          `UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`,
-          [...changes.map(([, value]) => value), now, request.params.id],
-        );
-        return findOwnWebhook(tx, request.params.id, request.companyId);
-      });
-      return webhookJson(row);
-    },
+    async (request) => webhookJson(await patchWebhook(rt, request.params.id, request.companyId, request.body)),
   );
 
   app.delete<{ Params: { id: string } }>(

@@ -1,9 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { runSimulation, SimulationError, type SimulationOptions } from './runSimulation.js';
-
-/** Exit code for a command line that cannot be run as written (as for `serve`). */
-const BAD_USAGE = 2;
+import { runSimulation, SimulationError, type SimulationOptions } from '../simulator/runSimulation.js';
+import { BAD_USAGE } from './exit.js';
 
 /**
  * Adds `hearthook simulate` to the CLI: a gateway fleet sending realistic traffic to a running

@@ -1,0 +1,111 @@
+import type { Config } from './config.js';
+import { parseDuration, parseDurationList } from './duration.js';
+
+/**
+ * How a setting's text is read: the placeholder its `serve` flag shows (empty for a switch such as
+ * `--allow-http`), and a parser that throws a message saying what is wrong with the text.
+ */
+export interface Kind<T> {
+  arg: string;
+  parse(text: string): T;
+}
+
+/**
+ * One row of the config table: a `HEARTHOOK_` variable, the `Config` field it sets, its default
+ * (as it would be written in the environment: shown in `--help` and checked against the README)
+ * and what it does. The `serve` flag is made from the variable's name:
+ * `HEARTHOOK_DELIVERY_TIMEOUT` → `--delivery-timeout`.
+ */
+export type Setting = {
+  [K in keyof Config]-?: {
+    key: K;
+    env: `HEARTHOOK_${string}`;
+    kind: Kind<NonNullable<Config[K]>>;
+    /** Omitted when unset means "none" or something `unset` explains. */
+    default?: string;
+    /** Shown instead of a default, e.g. "generated at first start". */
+    unset?: string;
+    help: string;
+  };
+}[keyof Config];
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER, arg = '<n>'): Kind<number> => ({
+  arg,
+  parse(text) {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || n < min || n > max) {
+      throw new Error(`"${text}" is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`);
+    }
+    return n;
+  },
+});
+const text: Kind<string> = { arg: '<text>', parse: (t) => t };
+const switchOn: Kind<boolean> = {
+  arg: '',
+  parse(t) {
+    if (/^(true|1|yes)$/i.test(t)) return true;
+    if (/^(false|0|no)$/i.test(t)) return false;
+    throw new Error(`"${t}" is not true or false`);
+  },
+};
+const list: Kind<string[]> = {
+  arg: '<list>',
+  parse: (t) =>
+    t
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+};
+/** A duration with its unit; `min` 1 refuses 0 where 0 would stop Hearthook working. */
+const duration = (min: number): Kind<number> => ({
+  arg: '<duration>',
+  parse(t) {
+    const ms = parseDuration(t);
+    if (ms < min) throw new Error(`"${t}" must be longer than 0`);
+    return ms;
+  },
+});
+const durations: Kind<number[]> = { arg: '<durations>', parse: parseDurationList };
+const oneOf = (...choices: string[]): Kind<string> => ({
+  arg: '<level>',
+  parse(t) {
+    if (!choices.includes(t)) throw new Error(`"${t}" is not one of ${choices.join(', ')}`);
+    return t;
+  },
+});
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Every setting of Hearthook, in the order `--help` and the README list them. To add one: a field
+ * in `Config`, a row here, a row in the README's "Configuration" table (a test compares them).
+ */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'port', env: 'HEARTHOOK_PORT', kind: wholeNumber(0, 65_535, '<port>'), default: '8080', help: 'HTTP port of the API and ingest' },
+  { key: 'host', env: 'HEARTHOOK_HOST', kind: { ...text, arg: '<host>' }, default: '0.0.0.0', help: 'address to listen on' },
+  { key: 'database', env: 'HEARTHOOK_DATABASE', kind: { ...text, arg: '<pathOrUrl>' }, default: './data/hearthook.db', help: 'SQLite file path or postgres:// URL' },
+  { key: 'adminToken', env: 'HEARTHOOK_ADMIN_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'operator token' },
+  { key: 'ingestToken', env: 'HEARTHOOK_INGEST_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'gateway ingest token' },
+  { key: 'masterKey', env: 'HEARTHOOK_MASTER_KEY', kind: { ...text, arg: '<key>' }, unset: 'generated and stored in the database', help: '32-byte key, base64 or hex, encrypting secrets at rest' },
+  { key: 'allowPrivateNetworks', env: 'HEARTHOOK_ALLOW_PRIVATE_NETWORKS', kind: { ...list, arg: '<cidrs>' }, help: 'comma-separated CIDRs webhooks may reach although private' },
+  { key: 'allowHttp', env: 'HEARTHOOK_ALLOW_HTTP', kind: switchOn, default: 'false', help: 'accept http:// webhook URLs' },
+  { key: 'deliveryTimeoutMs', env: 'HEARTHOOK_DELIVERY_TIMEOUT', kind: duration(1), default: '15s', help: 'how long an endpoint has to answer' },
+  { key: 'retrySchedule', env: 'HEARTHOOK_RETRY_SCHEDULE', kind: durations, default: '0s,5s,5m,30m,2h,5h,10h,14h,20h,24h', help: 'wait before each attempt; after the last the delivery is dead' },
+  { key: 'claimBatchSize', env: 'HEARTHOOK_CLAIM_BATCH_SIZE', kind: wholeNumber(1), default: '100', help: 'deliveries one claim takes' },
+  { key: 'maxInFlight', env: 'HEARTHOOK_MAX_IN_FLIGHT', kind: wholeNumber(1), default: '256', help: 'requests one dispatcher keeps in flight' },
+  { key: 'endpointMaxInFlight', env: 'HEARTHOOK_ENDPOINT_MAX_IN_FLIGHT', kind: wholeNumber(1), default: '32', help: 'requests in flight to one endpoint, per dispatcher' },
+  { key: 'circuitFailureThreshold', env: 'HEARTHOOK_CIRCUIT_FAILURE_THRESHOLD', kind: wholeNumber(1), default: '5', help: "consecutive failures that open an endpoint's circuit" },
+  { key: 'circuitOpenMs', env: 'HEARTHOOK_CIRCUIT_OPEN', kind: duration(1), default: '30s', help: 'first wait of an open circuit before one probe' },
+  { key: 'pollIntervalMs', env: 'HEARTHOOK_POLL_INTERVAL', kind: duration(1), default: '1s', help: 'how often an idle dispatcher looks for due work' },
+  { key: 'secretRotationGraceMs', env: 'HEARTHOOK_SECRET_ROTATION_GRACE', kind: duration(0), default: '24h', help: 'how long the previous secret keeps signing after rotate-secret' },
+  { key: 'disableAfterMs', env: 'HEARTHOOK_DISABLE_AFTER', kind: duration(1), default: '5d', help: 'a webhook failing continuously this long is disabled' },
+  { key: 'schedulerLeaseMs', env: 'HEARTHOOK_SCHEDULER_LEASE', kind: duration(1), default: '15s', help: "how long a scheduler job's lease lasts unless renewed" },
+  { key: 'rulesFile', env: 'HEARTHOOK_RULES', kind: { ...text, arg: '<file>' }, help: 'JSON rules file deep-merged over rules/default.json' },
+  { key: 'retentionMs', env: 'HEARTHOOK_RETENTION', kind: duration(1), default: '30d', help: 'how long events stay listed for catch-up' },
+  { key: 'logLevel', env: 'HEARTHOOK_LOG_LEVEL', kind: oneOf(...LOG_LEVELS), default: 'info', help: LOG_LEVELS.join('|') },
+];
+
+/** The `hearthook serve` flag of a setting: `HEARTHOOK_DELIVERY_TIMEOUT` → `--delivery-timeout`. */
+export function flagOf(setting: Setting): string {
+  return `--${setting.env.slice('HEARTHOOK_'.length).toLowerCase().replaceAll('_', '-')}`;
+}

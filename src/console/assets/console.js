@@ -1,0 +1,172 @@
+// Hearthook console: progressive enhancement over server-rendered pages. Everything works
+// without this file except the live parts (Server-Sent Events) and the charts (uPlot).
+(() => {
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+  const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+  // Theme: the button flips between light and dark and remembers the choice in this browser.
+  $('.theme-toggle')?.addEventListener('click', () => {
+    const dark = document.documentElement.dataset.theme
+      ? document.documentElement.dataset.theme === 'dark'
+      : matchMedia('(prefers-color-scheme: dark)').matches;
+    document.documentElement.dataset.theme = dark ? 'light' : 'dark';
+    localStorage.setItem('hearthook-theme', document.documentElement.dataset.theme);
+    for (const redraw of redraws) redraw();
+  });
+
+  for (const form of $$('form[data-confirm]')) {
+    form.addEventListener('submit', (e) => {
+      if (!confirm(form.dataset.confirm)) e.preventDefault();
+    });
+  }
+
+  // Forms marked data-inline post in the background; the live stream shows what they changed.
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-inline')) return;
+    e.preventDefault();
+    const button = $('button', form);
+    button.disabled = true;
+    try {
+      const res = await fetch(form.action, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(new FormData(form)),
+        credentials: 'same-origin',
+      });
+      const answer = await res.json().catch(() => ({}));
+      button.textContent = res.ok ? 'Queued' : 'Failed';
+      button.title = answer.notice ?? answer.title ?? '';
+    } catch {
+      button.disabled = false;
+    }
+  });
+
+  const setLive = (on) => {
+    for (const dot of $$('[data-live-state]')) dot.classList.toggle('on', on);
+  };
+  const stream = (src, handlers) => {
+    const source = new EventSource(src);
+    source.onopen = () => setLive(true);
+    source.onerror = () => setLive(false);
+    source.addEventListener('signed-out', () => {
+      source.close();
+      location.assign('/console/sign-in');
+    });
+    for (const [name, fn] of Object.entries(handlers)) source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+    addEventListener('pagehide', () => source.close());
+  };
+
+  // The delivery log: each `row` event replaces its row or adds it on top.
+  const table = $('[data-live-table]');
+  if (table) {
+    const body = $('tbody', table);
+    stream(table.dataset.src, {
+      row: ({ id, html }) => {
+        const t = document.createElement('template');
+        t.innerHTML = html.trim();
+        const row = t.content.firstElementChild;
+        const old = document.getElementById(`delivery-${id}`);
+        if (old) {
+          if (old.outerHTML === row.outerHTML) return;
+          old.replaceWith(row);
+        } else {
+          body.prepend(row);
+        }
+        row.classList.add('flash');
+        const empty = $('[data-empty]');
+        if (empty) empty.hidden = true;
+      },
+    });
+  }
+
+  // Fleet counters.
+  const counters = $('[data-live-counters]');
+  if (counters) {
+    stream(counters.dataset.src, {
+      counters: (c) => {
+        c.deadTotal = c.deadLetters.reduce((a, d) => a + d.dead, 0);
+        for (const el of $$('[data-counter]')) {
+          const v = c[el.dataset.counter];
+          el.textContent = el.dataset.format === 'age' ? `${(v / 1000).toFixed(1)} s` : String(v);
+        }
+        const dead = $('[data-dead-letters]');
+        if (dead) {
+          dead.replaceChildren(
+            ...c.deadLetters.map((d) => {
+              const tr = document.createElement('tr');
+              const name = document.createElement('td');
+              name.textContent = d.companyName;
+              const n = document.createElement('td');
+              n.className = 'num';
+              n.textContent = String(d.dead);
+              tr.append(name, n);
+              return tr;
+            }),
+          );
+          const empty = $('[data-dead-empty]');
+          if (empty) empty.hidden = c.deadLetters.length > 0;
+        }
+      },
+    });
+  }
+
+  // Charts: data from the database, per minute (hour) or quarter hour (day).
+  const redraws = [];
+  const PALETTE = ['#f97316', '#3b82f6', '#a855f7', '#14b8a6', '#eab308', '#ef4444'];
+  const axis = (extra = {}) => ({
+    stroke: css('--muted'),
+    grid: { stroke: css('--border'), width: 1 },
+    ticks: { stroke: css('--border'), width: 1 },
+    ...extra,
+  });
+  const line = (label, color, extra = {}) => ({ label, stroke: color, width: 2, spanGaps: false, ...extra });
+  const SHAPES = {
+    webhook: (d) => ({
+      data: [d.times, d.successRate.map((v) => (v === null ? null : v * 100)), d.p50, d.p99],
+      series: [
+        {},
+        line('Success %', '#22c55e', { scale: '%', value: (_, v) => (v === null ? '—' : `${v.toFixed(1)} %`) }),
+        line('p50 ms', '#3b82f6', { scale: 'ms' }),
+        line('p99 ms', '#f97316', { scale: 'ms', dash: [6, 4] }),
+      ],
+      scales: { '%': { range: [0, 100] }, ms: { distr: 3 } },
+      axes: [axis(), axis({ scale: '%', values: (_, t) => t.map((v) => `${v}%`) }), axis({ scale: 'ms', side: 1, grid: { show: false }, values: (_, t) => t.map((v) => `${v} ms`) })],
+    }),
+    events: (d) => ({
+      data: [d.times, ...Object.values(d.events)],
+      series: [{}, ...Object.keys(d.events).map((t, i) => line(t, PALETTE[i % PALETTE.length], { value: (_, v) => (v === null ? '—' : v.toFixed(2)) }))],
+      axes: [axis(), axis({ values: (_, t) => t.map((v) => `${v}/s`) })],
+    }),
+    outcomes: (d) => ({
+      data: [d.times, d.delivered, d.failed],
+      series: [{}, line('2xx', '#22c55e'), line('failed', '#ef4444')],
+      axes: [axis(), axis({ values: (_, t) => t.map((v) => `${v}/s`) })],
+    }),
+  };
+  for (const fig of $$('[data-chart]')) {
+    const plotEl = $('.plot', fig);
+    let plot;
+    let last;
+    const draw = () => {
+      if (!last || !window.uPlot) return;
+      plot?.destroy();
+      const shape = SHAPES[fig.dataset.chart](last);
+      plot = new uPlot({ width: Math.max(plotEl.clientWidth, 260), height: 220, cursor: { drag: { x: false, y: false } }, ...shape }, shape.data, plotEl);
+    };
+    const load = async () => {
+      try {
+        const res = await fetch(fig.dataset.src, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+        if (res.ok) {
+          last = await res.json();
+          draw();
+        }
+      } catch {}
+    };
+    redraws.push(draw);
+    load();
+    setInterval(load, fig.dataset.chart === 'webhook' ? 30_000 : 15_000);
+    new ResizeObserver(() => plot && plot.width !== plotEl.clientWidth && plot.setSize({ width: Math.max(plotEl.clientWidth, 260), height: 220 })).observe(plotEl);
+  }
+})();

@@ -1,0 +1,52 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { listTroubledWebhooks } from '../../api/admin/webhookHealth.js';
+import type { Runtime } from '../../runtime.js';
+import { packageVersion } from '../../util/packageVersion.js';
+import { guard } from '../guard.js';
+import type { LiveStreams } from '../live.js';
+import { listCompanies } from '../queries/companies.js';
+import { fleetCounters, fleetSeries } from '../queries/fleet.js';
+import type { Range } from '../queries/timeSeries.js';
+import { sendPage } from '../render.js';
+import { consoleSchema } from '../routeSchema.js';
+
+/** How often the fleet counters are sent to an open fleet page. */
+const FLEET_TICK_MS = 2000;
+/** The troubled lists the operator sees, in the order shown. */
+const TROUBLE = ['failing', 'disabled', 'autoUpgraded'] as const;
+
+/** The operator's pages under /console/operator (admin-token sessions only). */
+export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('preValidation', guard(rt, 'operator'));
+    const base = (request: import('fastify').FastifyRequest) => ({ session: request.consoleSession, version: packageVersion });
+
+    app.get('/', consoleSchema('showConsoleFleet', 'The fleet: gateways, event and delivery rates, queue, failing endpoints, dead letters'), async (request, reply) => {
+      const counters = await fleetCounters(rt.store, rt.clock.now());
+      return sendPage(reply, 'operator/fleet', { title: 'Fleet', nav: 'fleet', ...base(request), counters });
+    });
+
+    app.get('/live', consoleSchema('streamConsoleFleet', 'Server-Sent Events: a `counters` event with the fleet counters every 2 seconds'), async (request, reply) => {
+      live.open(rt, request, reply, FLEET_TICK_MS, async () => [{ event: 'counters', data: await fleetCounters(rt.store, rt.clock.now()) }]);
+    });
+
+    app.get<{ Querystring: { range: Range } }>(
+      '/series',
+      consoleSchema('getConsoleFleetSeries', 'Events per second by type and attempts per second by outcome, per minute of the last hour', {
+        querystring: { type: 'object', properties: { range: { type: 'string', enum: ['hour', 'day'], default: 'hour' } } },
+      }),
+      async (request) => fleetSeries(rt.store, request.query.range, rt.clock.now()),
+    );
+
+    app.get('/webhooks', consoleSchema('showConsoleTroubledWebhooks', 'Failing, disabled, broken and auto-upgraded webhooks across companies'), async (request, reply) => {
+      const lists = await Promise.all(TROUBLE.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200) })));
+      const names = new Map((await listCompanies(rt.store)).map((c) => [c.id, c.name]));
+      return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, now: rt.clock.now() });
+    });
+
+    app.get('/companies', consoleSchema('showConsoleCompanies', 'Companies and their API keys'), async (request, reply) => {
+      const companies = await listCompanies(rt.store);
+      return sendPage(reply, 'operator/companies', { title: 'Companies', nav: 'companies', ...base(request), companies, now: rt.clock.now() });
+    });
+  };
+}

@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from '../../api/httpError.js';
+import { type DeliveryFilter, type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from '../../api/partner/deliveryQueries.js';
+import { findOwnWebhook, listWebhooks } from '../../api/partner/webhooks.js';
+import { DELIVERY_STATUSES } from '../../api/schemas.js';
+import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
+import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
+import { EVENT_TYPES } from '../../domain/eventTypes.js';
+import type { Runtime } from '../../runtime.js';
+import { packageVersion } from '../../util/packageVersion.js';
+import { companyOf, wantsJson } from '../guard.js';
+import type { LiveStreams } from '../live.js';
+import { renderPartial, sendPage } from '../render.js';
+import { consoleSchema } from '../routeSchema.js';
+import { sentRequest } from './sentRequest.js';
+
+interface LogQuery {
+  status?: string;
+  eventType?: string;
+  gatewayId?: string;
+  webhookId?: string;
+  since?: string;
+}
+
+/** The log's filters, as the form sends them (empty fields are no filter). */
+const logQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    status: { type: 'string', enum: ['', ...DELIVERY_STATUSES] },
+    eventType: { type: 'string', enum: ['', ...EVENT_TYPES] },
+    gatewayId: { type: 'string', pattern: '^[0-9]{0,20}$' },
+    webhookId: { type: 'string', maxLength: 100 },
+    since: { type: 'string', pattern: '^(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(:\\d\\d)?Z?)?$', description: 'UTC, e.g. 2026-06-01T12:00' },
+  },
+};
+
+/** Rows on the log page; the live stream keeps these up to date. */
+const PAGE_ROWS = 50;
+/** How often a live log looks for new and changed deliveries. */
+const LIVE_TICK_MS = 1000;
+
+function filterOf(request: FastifyRequest<{ Querystring: LogQuery }>): DeliveryFilter {
+  const q = request.query;
+  return {
+    companyId: companyOf(request),
+    status: q.status || undefined,
+    eventType: q.eventType || undefined,
+    gatewayId: q.gatewayId || undefined,
+    webhookId: q.webhookId || undefined,
+    since: q.since ? Date.parse(q.since.endsWith('Z') ? q.since : `${q.since}Z`) : undefined,
+    limit: PAGE_ROWS,
+  };
+}
+
+/** A delivery id from a URL: ids are opaque to the console, numbers to today's store. */
+function deliveryId(text: string): number {
+  const id = Number(text);
+  if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, 'delivery not found');
+  return id;
+}
+
+const rowHtml = (row: DeliveryRow, csrf: string, now: number) => renderPartial('partner/deliveryRow', { d: row, csrf, now });
+const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
+
+/** The delivery log (filters, live), one delivery's page, and retry. */
+export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStreams): void {
+  app.get<{ Querystring: LogQuery }>(
+    '/deliveries',
+    consoleSchema('showConsoleDeliveries', 'The delivery log, newest first, filtered by status, event type, gateway, webhook and time', {
+      querystring: logQuerySchema,
+    }),
+    async (request, reply) => {
+      const filter = filterOf(request);
+      const [rows, webhooks] = await Promise.all([listDeliveries(rt.store, filter), listWebhooks(rt.store, filter.companyId)]);
+      const now = rt.clock.now();
+      const csrf = request.consoleSession.csrfToken;
+      const live = `/console/deliveries/live?${new URLSearchParams(request.query as Record<string, string>)}`;
+      return sendPage(reply, 'partner/deliveries', {
+        title: 'Deliveries',
+        nav: 'deliveries',
+        session: request.consoleSession,
+        version: packageVersion,
+        rows: rows.map((d) => rowHtml(d, csrf, now)),
+        query: request.query,
+        webhooks,
+        statuses: DELIVERY_STATUSES,
+        eventTypes: EVENT_TYPES,
+        live,
+      });
+    },
+  );
+
+  app.get<{ Querystring: LogQuery }>(
+    '/deliveries/live',
+    consoleSchema('streamConsoleDeliveries', 'Server-Sent Events: a `row` event with the HTML of each delivery made or changed under the filters', {
+      querystring: logQuerySchema,
+    }),
+    async (request, reply) => {
+      const filter = filterOf(request);
+      const csrf = request.consoleSession.csrfToken;
+      const seen = new Map<number, string>();
+      live.open(rt, request, reply, LIVE_TICK_MS, async () => {
+        const rows = await listDeliveries(rt.store, filter);
+        const now = rt.clock.now();
+        const changed = rows.filter((d) => {
+          const version = `${d.status}|${d.attempts}|${d.updated_at}`;
+          if (seen.get(d.id) === version) return false;
+          seen.set(d.id, version);
+          return true;
+        });
+        // Only what the page can show is remembered: the map stays at about PAGE_ROWS entries.
+        if (seen.size > PAGE_ROWS * 4) for (const id of [...seen.keys()].slice(0, seen.size - PAGE_ROWS * 2)) seen.delete(id);
+        return changed.reverse().map((d) => ({ event: 'row', data: { id: String(d.id), status: d.status, html: rowHtml(d, csrf, now) } }));
+      });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/deliveries/:id',
+    consoleSchema('showConsoleDelivery', 'One delivery: the request as sent (secrets left out) and every attempt', idParams),
+    async (request, reply) => sendPage(reply, 'partner/delivery', await deliveryPageData(rt, request, request.params.id)),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/deliveries/:id/retry',
+    consoleSchema('retryConsoleDelivery', 'Sends a failed or dead delivery again now', idParams, [404, 409]),
+    async (request, reply) => {
+      const id = deliveryId(request.params.id);
+      const companyId = companyOf(request);
+      if (!(await retryDelivery(rt.store, id, companyId, rt.clock.now()))) {
+        const row = await findOwnDelivery(rt.store, id, companyId);
+        if (!row) throw new HttpError(404, 'delivery not found');
+        throw new HttpError(409, `The delivery is ${row.status}; only failed or dead deliveries can be retried.`);
+      }
+      rt.store.notifyWork();
+      const text = 'Retry queued: the delivery goes out again now.';
+      if (wantsJson(request)) return { notice: text };
+      return sendPage(reply, 'partner/delivery', { ...(await deliveryPageData(rt, request, request.params.id)), notice: { kind: 'ok', text } });
+    },
+  );
+}
+
+async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: string) {
+  const companyId = companyOf(request);
+  const delivery = await findOwnDelivery(rt.store, deliveryId(idText), companyId);
+  if (!delivery) throw new HttpError(404, 'delivery not found');
+  const [attempts, webhook, company, events] = await Promise.all([
+    listAttempts(rt.store, delivery.id),
+    findOwnWebhook(rt.store, delivery.webhook_id, companyId),
+    rt.store.get<{ languages: string }>('SELECT languages FROM companies WHERE id = ?', [companyId]),
+    new DeliveryTargets(rt.encrypter, rt.clock).events(rt.store, [delivery.event_id]),
+  ]);
+  const event = events.get(delivery.event_id);
+  const major = delivery.api_version ?? webhook.api_version;
+  const sent = event
+    ? sentRequest(event, webhook, JSON.parse(company?.languages ?? '["en"]'), delivery.sequence, major, rt.config.apiVersions)
+    : undefined;
+  return {
+    title: `Delivery ${delivery.id}`,
+    nav: 'deliveries',
+    session: request.consoleSession,
+    version: packageVersion,
+    d: delivery,
+    webhook,
+    attempts,
+    sent,
+    now: rt.clock.now(),
+  };
+}

@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../../api/httpError.js';
+import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { sampleEvent, TestSender } from '../../api/partner/webhookTest.js';
+import { rotateSecret } from '../../api/partner/webhookSecrets.js';
+import { findOwnWebhook, patchWebhook } from '../../api/partner/webhooks.js';
+import { upgradeWebhook } from '../../api/partner/webhookUpgrade.js';
+import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
+import type { Runtime } from '../../runtime.js';
+import { packageVersion } from '../../util/packageVersion.js';
+import { RENDERERS } from '../../versions/renderEvent.js';
+import { effectiveMajor } from '../../versions/registry.js';
+import { companyOf } from '../guard.js';
+import { sendPage } from '../render.js';
+import { consoleSchema } from '../routeSchema.js';
+import { webhookPageData } from './webhookPages.js';
+
+type Form = Record<string, string | string[] | undefined>;
+const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
+const field = (form: Form | undefined, name: string): string => {
+  const value = form?.[name];
+  return typeof value === 'string' ? value.trim() : '';
+};
+/** A form's bad field: the page says which and why, nothing changes. */
+const badField = (name: string, message: string) => new HttpError(400, `${name} ${message}`, [{ field: `/body/${name}`, message }]);
+
+/** Pretty-printed JSON for a <pre>. */
+const pretty = (json: string) => JSON.stringify(JSON.parse(json), null, 2);
+
+/** Webhook actions: enable/disable, rotate the secret, test send, recover since, upgrade. */
+export function webhookActions(app: FastifyInstance, rt: Runtime): void {
+  const sender = new TestSender(rt);
+  app.addHook('onClose', () => sender.close());
+  const answer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: Record<string, unknown>) =>
+    sendPage(reply, 'partner/webhook', { ...(await webhookPageData(rt, request, request.params.id)), ...extra });
+
+  for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/webhooks/:id/${action}`,
+      consoleSchema(`${action}ConsoleWebhook`, `${action === 'enable' ? 'Enables' : 'Disables'} a webhook`, idParams),
+      async (request, reply) => {
+        await patchWebhook(rt, request.params.id, companyOf(request), { enabled });
+        return answer(request, reply, { notice: { kind: 'ok', text: `Webhook ${enabled ? 'enabled' : 'disabled'}.` } });
+      },
+    );
+  }
+
+  app.post<{ Params: { id: string } }>(
+    '/webhooks/:id/rotate-secret',
+    consoleSchema('rotateConsoleWebhookSecret', 'Rotates the signing secret and shows the new one, once', idParams),
+    async (request, reply) => {
+      const rotated = await rotateSecret(rt, request.params.id, companyOf(request));
+      return answer(request, reply, { rotated });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Form }>(
+    '/webhooks/:id/test',
+    consoleSchema('sendConsoleTestEvent', 'Sends a test event of a chosen type and major and shows the payload and the answer', idParams),
+    async (request, reply) => {
+      const eventType = field(request.body, 'eventType');
+      const apiVersion = Number(field(request.body, 'apiVersion'));
+      if (!EVENT_TYPES.includes(eventType as EventType)) throw badField('eventType', `must be one of ${EVENT_TYPES.join(', ')}`);
+      if (!Number.isInteger(apiVersion) || apiVersion < 1) throw badField('apiVersion', 'must be a major version number');
+      const result = await sender.send(request.params.id, companyOf(request), { eventType: eventType as EventType, apiVersion });
+      return answer(request, reply, { tested: { ...result, body: pretty(result.body) } });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Form }>(
+    '/webhooks/:id/recover',
+    consoleSchema('recoverConsoleDeliveries', 'Re-queues every dead delivery of the webhook created since a time', idParams),
+    async (request, reply) => {
+      const text = field(request.body, 'since');
+      // datetime-local sends no zone; the console speaks UTC.
+      const since = Date.parse(/Z|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`);
+      if (!text || Number.isNaN(since)) throw badField('since', 'must be a date and time, e.g. 2026-06-01T00:00');
+      const webhook = await findOwnWebhook(rt.store, request.params.id, companyOf(request));
+      const recovered = await recoverDeliveries(rt.store, webhook.id, since, rt.clock.now());
+      if (recovered > 0) rt.store.notifyWork();
+      return answer(request, reply, { notice: { kind: 'ok', text: `${recovered} dead ${recovered === 1 ? 'delivery' : 'deliveries'} re-queued.` } });
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { to: number } }>(
+    '/webhooks/:id/upgrade',
+    consoleSchema('previewConsoleUpgrade', 'The same event in the current and the newer major, side by side, before upgrading', {
+      ...idParams,
+      querystring: { type: 'object', properties: { to: { type: 'integer', minimum: 1 } }, required: ['to'] },
+    }),
+    async (request, reply) => {
+      const companyId = companyOf(request);
+      const webhook = await findOwnWebhook(rt.store, request.params.id, companyId);
+      const now = rt.clock.now();
+      const from = effectiveMajor(webhook.api_version, now, rt.config.apiVersions);
+      const to = request.query.to;
+      if (!RENDERERS[to] || to <= from) throw badField('to', `must be a major newer than ${from}`);
+      const company = await rt.store.get<{ languages: string }>('SELECT languages FROM companies WHERE id = ?', [companyId]);
+      const languages = JSON.parse(company?.languages ?? '["en"]') as string[];
+      const event = sampleEvent((JSON.parse(webhook.event_types) as EventType[])[0], now);
+      const render = (major: number) => pretty(RENDERERS[major](event, { sequence: 1, languages }));
+      return sendPage(reply, 'partner/upgrade', {
+        title: 'Upgrade the API version',
+        nav: 'webhooks',
+        session: request.consoleSession,
+        version: packageVersion,
+        webhook,
+        from,
+        to,
+        eventType: event.type,
+        before: render(from),
+        after: render(to),
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Form }>(
+    '/webhooks/:id/upgrade',
+    consoleSchema('upgradeConsoleWebhook', 'Moves the webhook to a newer API major', idParams),
+    async (request, reply) => {
+      const to = Number(field(request.body, 'apiVersion'));
+      if (!Number.isInteger(to)) throw badField('apiVersion', 'must be a major version number');
+      await upgradeWebhook(rt, request.params.id, companyOf(request), to);
+      return answer(request, reply, { notice: { kind: 'ok', text: `The webhook now receives API version ${to}.` } });
+    },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * What the operator's fleet page counts, read from the database so every node shows the same.
+ * Each count goes through an index: the queue through deliveries_due, dead letters through
+ * deliveries_dead, gateways' reported status through gateway_state's primary key, rates through
+ * events_created and delivery_attempts_time.
+ */
+import { EVENT_TYPES } from '../../domain/eventTypes.js';
+import { CONNECTIVITY_KEY, REPORTED_ONLINE } from '../../rules/connectivity.js';
+import type { Db } from '../../store/db.js';
+import { bucketTimes, type Range, windowOf } from './timeSeries.js';
+
+export interface FleetCounters {
+  gatewaysOnline: number;
+  gatewaysOffline: number;
+  /** Deliveries waiting to be sent (due now or later). */
+  queueDepth: number;
+  /** How long the oldest due delivery has waited (ms); 0 when none is due. */
+  oldestDueAgeMs: number;
+  /** Enabled webhooks whose endpoint has failed since its last success (their circuits open and close). */
+  failingEndpoints: number;
+  deadLetters: { companyId: string; companyName: string; dead: number }[];
+  at: number;
+}
+
+const n = (v: number | string | null | undefined) => Number(v ?? 0);
+
+/** The fleet's counters at `now`. */
+export async function fleetCounters(db: Db, now: number): Promise<FleetCounters> {
+  const [gateways, online, queue, due, failing, dead] = await Promise.all([
+    db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateways'),
+    db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateway_state WHERE key = ? AND value = ?', [CONNECTIVITY_KEY, REPORTED_ONLINE]),
+    db.get<{ n: number }>('SELECT COUNT(*) AS n FROM deliveries WHERE next_attempt_at IS NOT NULL'),
+    db.get<{ t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE next_attempt_at IS NOT NULL'),
+    db.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE enabled = 1 AND failing_since IS NOT NULL'),
+    db.all<{ company_id: string; name: string; dead: number | string }>(
+      `SELECT w.company_id, c.name, COUNT(*) AS dead
+         FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN companies c ON c.id = w.company_id
+        WHERE d.status = 'dead'
+        GROUP BY w.company_id, c.name ORDER BY dead DESC, c.name LIMIT 20`,
+    ),
+  ]);
+  const oldest = due?.t === null || due?.t === undefined ? null : Number(due.t);
+  return {
+    gatewaysOnline: n(online?.n),
+    gatewaysOffline: n(gateways?.n) - n(online?.n),
+    queueDepth: n(queue?.n),
+    oldestDueAgeMs: oldest !== null && oldest <= now ? now - oldest : 0,
+    failingEndpoints: n(failing?.n),
+    deadLetters: dead.map((r) => ({ companyId: r.company_id, companyName: r.name, dead: n(r.dead) })),
+    at: now,
+  };
+}
+
+export interface FleetSeries {
+  times: number[];
+  /** Events per second, by type. */
+  events: Record<string, number[]>;
+  /** Attempts per second: answered 2xx, and not. */
+  delivered: number[];
+  failed: number[];
+}
+
+/** Events/s by type and attempts/s by outcome over `range`, per bucket. */
+export async function fleetSeries(db: Db, range: Range, now: number): Promise<FleetSeries> {
+  const w = windowOf(range, now);
+  const perSecond = w.stepMs / 1000;
+  const [events, attempts] = await Promise.all([
+    db.all<{ bucket: number | string; type: string; n: number | string }>(
+      'SELECT (created_at - ?) / ? AS bucket, type, COUNT(*) AS n FROM events WHERE created_at >= ? GROUP BY 1, 2',
+      [w.from, w.stepMs, w.from],
+    ),
+    db.all<{ bucket: number | string; ok: number | string; n: number | string }>(
+      `SELECT (attempted_at - ?) / ? AS bucket, COUNT(*) AS n,
+              SUM(CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END) AS ok
+         FROM delivery_attempts a WHERE attempted_at >= ? GROUP BY 1`,
+      [w.from, w.stepMs, w.from],
+    ),
+  ]);
+  const zeros = () => new Array<number>(w.buckets).fill(0);
+  const series: FleetSeries = { times: bucketTimes(w), events: {}, delivered: zeros(), failed: zeros() };
+  for (const type of EVENT_TYPES) series.events[type] = zeros();
+  for (const r of events) {
+    const b = Number(r.bucket);
+    if (b < 0 || b >= w.buckets) continue;
+    if (!series.events[r.type]) series.events[r.type] = zeros();
+    series.events[r.type][b] = Number(r.n) / perSecond;
+  }
+  for (const r of attempts) {
+    const b = Number(r.bucket);
+    if (b < 0 || b >= w.buckets) continue;
+    series.delivered[b] = Number(r.ok) / perSecond;
+    series.failed[b] = (Number(r.n) - Number(r.ok)) / perSecond;
+  }
+  return series;
+}
