@@ -237,6 +237,30 @@ describe(`every operation of /openapi.json, fuzzed (FUZZ_SEED=${SEED})`, () => {
     expect(OPERATIONS.length).toBeGreaterThan(20);
   });
 
+  it('bounds every string a request may carry, so a huge one is refused, not stored', () => {
+    const unbounded: string[] = [];
+    const walk = (schema: Schema | undefined, where: string) => {
+      if (!schema || typeof schema !== 'object') return;
+      const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+      const bounded =
+        schema.maxLength !== undefined ||
+        schema.enum !== undefined ||
+        'const' in schema ||
+        schema.format === 'date-time' ||
+        // A pattern bounds a string when nothing outside its character classes repeats without end.
+        (schema.pattern !== undefined && !/[*+]|\{\d+,\}/.test(schema.pattern.replace(/\\./g, '').replace(/\[[^\]]*\]/g, '')));
+      if (types.includes('string') && !bounded) unbounded.push(where);
+      for (const [key, sub] of Object.entries(schema.properties ?? {})) walk(sub, `${where}/${key}`);
+      walk(schema.items, `${where}/items`);
+      for (const branch of [...(schema.oneOf ?? []), ...(schema.anyOf ?? [])]) walk(branch, where);
+    };
+    for (const op of OPERATIONS) {
+      walk(op.body, `${op.name} body`);
+      for (const p of op.parameters) if (p.in !== 'path') walk(p.schema, `${op.name} ${p.in} ${p.name}`);
+    }
+    expect(unbounded).toEqual([]);
+  });
+
   for (const op of OPERATIONS.filter((o) => !o.streams)) {
     it(`${op.name}: valid requests get a 2xx`, async () => {
       const setup = SETUP[op.name];
