@@ -4,6 +4,9 @@
 -- every delivery id a partner kept stops naming its delivery. gen_random_uuid() (core since
 -- PostgreSQL 13) draws from the operating system's strong random source: two of them, hyphens
 -- removed, are 64 hex digits (244 random bits).
-INSERT INTO settings (key, value)
-  VALUES ('delivery_id_key', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
-  ON CONFLICT (key) DO NOTHING;
+CREATE TABLE public_id_keys (
+  name TEXT PRIMARY KEY,
+  key  TEXT NOT NULL
+);
+INSERT INTO public_id_keys (name, key)
+  VALUES ('delivery', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));

@@ -17,7 +17,7 @@ export const deliveryIdSchema = {
  * Public delivery ids. Inside, a delivery keeps its integer primary key (joins, the claim and
  * every queue statement use it, and ingest writes nothing more per delivery); outside, it is
  * `dlv_` + the key encrypted as one AES-256 block (8 zero bytes, then the key, big-endian) under
- * a random key made by migration 013 (`settings.delivery_id_key`). That is a keyed permutation:
+ * a random key made by migration 013 (`public_id_keys`). That is a keyed permutation:
  * ids are unique, decode back without a lookup, reveal nothing of how many deliveries exist, and
  * one that was not made here fails the zero check (a 2^-64 chance of decoding at all, and then
  * it must still name one of the caller's deliveries). One cipher object is reused: ECB without
@@ -49,9 +49,9 @@ export function deliveryIds(db: Db): Promise<DeliveryIds> {
 }
 
 async function loadCodec(db: Db): Promise<DeliveryIds> {
-  const row = await db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'delivery_id_key'");
-  if (!row || !/^[0-9a-f]{64}$/.test(row.value)) throw new Error('settings.delivery_id_key is missing or not 64 hex digits (migration 013)');
-  return codecFor(Buffer.from(row.value, 'hex'));
+  const row = await db.get<{ key: string }>("SELECT key FROM public_id_keys WHERE name = 'delivery'");
+  if (!row || !/^[0-9a-f]{64}$/.test(row.key)) throw new Error('public_id_keys has no delivery key of 64 hex digits (migration 013)');
+  return codecFor(Buffer.from(row.key, 'hex'));
 }
 
 /** The codec for a 32-byte key (exported for tests). */

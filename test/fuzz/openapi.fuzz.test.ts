@@ -22,7 +22,7 @@ import { freshGatewayId, makeWorld, snapshotAll, type World } from './world.js';
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20261202;
 /** Runs per operation: bounded so the whole walk stays well under a minute on the 2-core machine. */
 const VALID_RUNS = 3;
-const INVALID_RUNS = 12;
+const INVALID_RUNS = 8;
 
 interface Parameter {
   name: string;

@@ -72,18 +72,25 @@ const BOOKKEEPING = new Set(['last_used_at']);
 
 /** Every row of every table, bookkeeping columns left out, in a stable order. */
 export async function snapshotAll(rt: Runtime): Promise<Record<string, string[]>> {
-  const postgres = rt.config.database.startsWith('postgres');
-  const tables = await rt.store.all<{ name: string }>(
-    postgres
-      ? 'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1'
-      : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
-  );
   const out: Record<string, string[]> = {};
+  if (rt.config.database.startsWith('postgres')) {
+    // One round trip for all tables: per-table queries made the suite five times slower here.
+    const tables = await rt.store.all<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    );
+    const drop = [...BOOKKEEPING].map((c) => ` - '${c}'`).join('');
+    const rows = await rt.store.all<{ t: string; r: string }>(
+      tables.map(({ name }) => `SELECT '${name}' AS t, (to_jsonb(x)${drop})::text AS r FROM ${name} x`).join(' UNION ALL '),
+    );
+    for (const { name } of tables) out[name] = [];
+    for (const { t, r } of rows) out[t].push(r);
+    for (const name of Object.keys(out)) out[name].sort();
+    return out;
+  }
+  const tables = await rt.store.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1");
   for (const { name } of tables) {
     const rows = await rt.store.all<Record<string, unknown>>(`SELECT * FROM ${name}`);
-    out[name] = rows
-      .map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !BOOKKEEPING.has(column)), (_k, v) => (typeof v === 'bigint' ? String(v) : v)))
-      .sort();
+    out[name] = rows.map((row) => JSON.stringify(Object.entries(row).filter(([column]) => !BOOKKEEPING.has(column)))).sort();
   }
   return out;
 }
