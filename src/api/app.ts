@@ -8,6 +8,8 @@ import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
 import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
 import { badUrlHandler, errorHandler, notFoundHandler } from './errorHandler.js';
+import { addCommonProblems } from './openapi/commonProblems.js';
+import { registerDocsPage } from './openapi/docsPage.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
 import { compileValidator } from './validators.js';
 import { refuseMalformedInput } from './wellFormedInput.js';
@@ -29,7 +31,14 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Hearthook', version: packageVersion, description: 'Event notifications from connected HVAC systems to partner webhooks.' },
+      info: {
+        title: 'Hearthook',
+        version: packageVersion,
+        description: 'Event notifications from connected HVAC systems to partner webhooks.',
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      // Relative: the document describes the Hearthook that serves it, wherever it runs.
+      servers: [{ url: '/', description: 'the Hearthook serving this document' }],
       components: {
         securitySchemes: {
           partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
@@ -46,6 +55,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   // Lone surrogates, NUL, unsafe integers and deep nesting, anywhere in a request: 400 first.
   app.addHook('preValidation', refuseMalformedInput);
   useApiVersionHeader(app, rt);
+  app.addHook('onRoute', addCommonProblems);
+  await registerDocsPage(app);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -48,6 +48,9 @@ export function versionRoutes(rt: Runtime): FastifyPluginAsync {
       {
         schema: {
           tags,
+          operationId: 'listVersions',
+          security: [],
+          description: 'The API majors with their release date and status (upcoming, current, deprecated, retired) and when support of each ends. Needs no credentials.',
           summary: 'API versions: which is current, which are deprecated and until when',
           response: {
             200: {
@@ -71,6 +74,9 @@ export function versionRoutes(rt: Runtime): FastifyPluginAsync {
       {
         schema: {
           tags,
+          operationId: 'getVersionSchemas',
+          security: [],
+          description: 'The JSON Schema (draft 2020-12) of each event type\'s body in one major: what a receiver pinned to it gets. Needs no credentials. 404 for a major Hearthook does not have.',
           summary: "A major's JSON Schema (draft 2020-12) of each event type's body",
           params: { type: 'object', properties: { major: { type: 'integer', minimum: 1 } }, required: ['major'] },
           response: {

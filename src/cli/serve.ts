@@ -15,7 +15,7 @@ import { allSettingFlags, settingsFromFlags } from './settingFlags.js';
 export function serveCommand(program: Command): void {
   const command = program.command('serve').description('run Hearthook: API, ingest, dispatcher and scheduler (see --roles)');
   for (const option of allSettingFlags()) command.addOption(option);
-  command.addOption(new Option('--roles <roles>', 'comma-separated roles to run: api,worker,scheduler').default(ROLES.join(',')));
+  command.addOption(new Option('--roles <roles>', 'comma-separated roles to run: api,worker,scheduler,ingest-mqtt').default(ROLES.join(',')));
   badFlagsExitWithUsage(command).action(async (opts, cmd: Command) => {
     const roles = String(opts.roles)
       .split(',')

@@ -57,6 +57,20 @@ export interface Config {
   logLevel: string;
   /** A rules file (JSON) that overrides the default rule set in `rules/default.json`. */
   rulesFile?: string;
+  /** MQTT broker to take gateway messages from (`mqtt://user:pass@host:1883`, `mqtts://`); none: MQTT ingest off. */
+  mqttUrl?: string;
+  /** Topics are `<prefix>/<gatewayId>/messages`. */
+  mqttTopicPrefix: string;
+  /** This node's MQTT client id: stable across restarts (its broker session), different on every node. */
+  mqttClientId?: string;
+  /** Shared subscription group (`$share/<group>/…`): the nodes subscribed in one group split the messages. */
+  mqttShareGroup: string;
+  /** How long the broker keeps this node's session (and queues its messages) while it is away. */
+  mqttSessionExpiryMs: number;
+  /** Most MQTT messages taken in by one transaction (the broker may hold twice as many unacknowledged for us). */
+  mqttBatchSize: number;
+  /** How long a batch waits for more messages once its first arrived (0: only what arrived during the last commit). */
+  mqttBatchWaitMs: number;
   /**
    * The API version registry (`src/versions/registry.ts`). Not an environment variable: a major
    * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.

@@ -74,6 +74,21 @@ const oneOf = (...choices: string[]): Kind<string> => ({
   },
 });
 
+/** An MQTT broker URL: `mqtt://` or `mqtts://`, with credentials if the broker wants them. */
+const brokerUrl: Kind<string> = {
+  arg: '<url>',
+  parse(t) {
+    let protocol: string;
+    try {
+      protocol = new URL(t).protocol;
+    } catch {
+      throw new Error(`"${t}" is not a URL (use mqtt://user:pass@host:1883 or mqtts://…)`);
+    }
+    if (protocol !== 'mqtt:' && protocol !== 'mqtts:') throw new Error(`must start with mqtt:// or mqtts://, not ${protocol}//`);
+    return t;
+  },
+};
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -103,6 +118,13 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'rulesFile', env: 'HEARTHOOK_RULES', kind: { ...text, arg: '<file>' }, help: 'JSON rules file deep-merged over rules/default.json' },
   { key: 'retentionMs', env: 'HEARTHOOK_RETENTION', kind: duration(1), default: '30d', help: 'how long events stay listed for catch-up' },
   { key: 'logLevel', env: 'HEARTHOOK_LOG_LEVEL', kind: oneOf(...LOG_LEVELS), default: 'info', help: LOG_LEVELS.join('|') },
+  { key: 'mqttUrl', env: 'HEARTHOOK_MQTT_URL', kind: brokerUrl, unset: 'none (MQTT ingest off)', help: 'MQTT broker to take gateway messages from: mqtt://user:pass@host:1883 or mqtts://…' },
+  { key: 'mqttTopicPrefix', env: 'HEARTHOOK_MQTT_TOPIC_PREFIX', kind: { ...text, arg: '<prefix>' }, default: 'hearthook/gateways', help: 'gateways publish to <prefix>/<gatewayId>/messages' },
+  { key: 'mqttClientId', env: 'HEARTHOOK_MQTT_CLIENT_ID', kind: { ...text, arg: '<id>' }, unset: 'hearthook-<hostname>-<port>', help: "this node's MQTT client id: the same after a restart, different on every node" },
+  { key: 'mqttShareGroup', env: 'HEARTHOOK_MQTT_SHARE_GROUP', kind: { ...text, arg: '<group>' }, default: 'hearthook', help: 'shared subscription group: nodes in one group split the messages' },
+  { key: 'mqttSessionExpiryMs', env: 'HEARTHOOK_MQTT_SESSION_EXPIRY', kind: duration(1), default: '1d', help: "how long the broker keeps a node's session, queueing its messages, while it is away" },
+  { key: 'mqttBatchSize', env: 'HEARTHOOK_MQTT_BATCH_SIZE', kind: wholeNumber(1, 32_767), default: '500', help: 'most MQTT messages one transaction takes in' },
+  { key: 'mqttBatchWaitMs', env: 'HEARTHOOK_MQTT_BATCH_WAIT', kind: duration(0), default: '0ms', help: 'how long a batch waits for more messages once its first arrived' },
 ];
 
 /** The `hearthook serve` flag of a setting: `HEARTHOOK_DELIVERY_TIMEOUT` → `--delivery-timeout`. */

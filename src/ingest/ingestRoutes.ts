@@ -35,6 +35,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
       '/ingest',
       {
         schema: {
+          operationId: 'ingestMessages',
           summary: 'Send gateway messages',
           description: `One message or an array of up to ${MAX_BATCH}, taken in all or nothing. The answer comes after the batch is committed. A message whose messageId the gateway sent before changes nothing.`,
           tags: ['ingest'],

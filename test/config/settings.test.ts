@@ -46,6 +46,9 @@ describe('the config table', () => {
     ['HEARTHOOK_LOG_LEVEL', 'loud'],
     ['HEARTHOOK_PORT', '70000'],
     ['HEARTHOOK_ALLOW_HTTP', 'maybe'],
+    ['HEARTHOOK_MQTT_URL', 'http://broker:1883'],
+    ['HEARTHOOK_MQTT_URL', 'broker:1883'],
+    ['HEARTHOOK_MQTT_BATCH_SIZE', '0'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });

@@ -4,6 +4,7 @@ import { requireAdmin } from '../auth.js';
 import { companyRoutes } from './companies.js';
 import { contractAdminRoutes } from './contracts.js';
 import { gatewayRoutes } from './gateways.js';
+import { rejectedMessageRoutes } from './rejectedMessages.js';
 import { webhookHealthRoutes } from './webhookHealth.js';
 
 /** Operator routes under `/v1/admin`: companies, their API keys, gateways and contracts. */
@@ -14,5 +15,6 @@ export function adminRoutes(rt: Runtime): FastifyPluginAsync {
     gatewayRoutes(app, rt);
     contractAdminRoutes(app, rt);
     webhookHealthRoutes(app, rt);
+    rejectedMessageRoutes(app, rt);
   };
 }

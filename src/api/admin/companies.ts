@@ -43,6 +43,8 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createCompany',
+        description: 'Registers a partner company: its languages (fault descriptions are translated into them) and whether contracts the owner makes start ACTIVE.',
         summary: 'Register a partner company',
         body: {
           type: 'object',
@@ -86,6 +88,8 @@ export function companyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createCompanyApiKey',
+        description: 'Mints an x-api-key for the company, shown only in this answer (stored as a hash); it expires after 6 months. 409 when the company already has the most unexpired keys allowed.',
         summary: 'Mint an API key for a company (its first, or a replacement)',
         params: { type: 'object', properties: { companyId: { type: 'string' } }, required: ['companyId'] },
         response: { 201: mintedKeySchema, ...problems(404, 409) },

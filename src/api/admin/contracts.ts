@@ -77,6 +77,8 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createContract',
+        description: 'The gateway owner pairs the gateway with a company, granting a consent. The contract starts PENDING, or ACTIVE if the company auto-accepts (then the company gets a CONTRACT_STATUS event). 409 if an open contract exists.',
         summary: 'Pair a gateway with a company (PENDING, or ACTIVE if the company auto-accepts)',
         params: gatewayParams,
         body: {
@@ -102,6 +104,8 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'updateContractConsent',
+        description: 'The gateway owner changes the consent granted to the company; it decides which event types the company receives from now on. 409 if the contract is not open.',
         summary: 'Change the consent the owner grants the company',
         params: contractParams,
         body: consentBody,
@@ -135,6 +139,8 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'closeContract',
+        description: 'The gateway owner ends the contract: it becomes CLOSED and the company stops receiving the gateway\'s events (an ACTIVE one sends a CONTRACT_STATUS event first).',
         summary: 'The owner ends the contract (CLOSED); the company acknowledges it with DELETE /v1/contracts/{gatewayId}',
         params: contractParams,
         response: { 200: contractSchema, ...problems(404, 409) },

@@ -47,6 +47,8 @@ export function gatewayRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Operator'],
         security: [{ adminToken: [] }],
+        operationId: 'createGateway',
+        description: 'Registers a gateway with its type and IANA time zone (the time zone decides its local day for DAILY_AGGREGATE). 409 if the id is taken.',
         summary: 'Register a gateway',
         body: {
           type: 'object',

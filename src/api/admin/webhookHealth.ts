@@ -101,6 +101,8 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Operator'],
         security: [{ adminToken: [] }],
+        operationId: 'listWebhookHealth',
+        description: 'Operators: webhooks whose deliveries keep failing, that were disabled (410 Gone, days of failures, or by the partner), or that were moved to the current major automatically, with their queued and dead deliveries.',
         summary: 'Webhooks whose endpoint is failing, or that are disabled',
         querystring: {
           type: 'object',

@@ -69,6 +69,8 @@ export function apiKeyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'getCurrentApiKey',
+        description: 'Who the caller is: the company the x-api-key belongs to and when the key expires.',
         summary: 'The calling API key: its company and expiry',
         response: {
           200: {
@@ -96,6 +98,8 @@ export function apiKeyRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createApiKey',
+        description: 'Mints another API key for the calling company (rotation: make a new one, switch over, let the old one expire), shown only in this answer. 409 when the company already has the most unexpired keys allowed.',
         summary: `Mint a new API key for the calling company (at most ${MAX_API_KEYS} unexpired)`,
         response: { 201: mintedKeySchema, ...problems(409) },
       },

@@ -20,6 +20,8 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'listContracts',
+        description: 'The calling company\'s contracts with gateways, in every status.',
         summary: "The calling company's contracts",
         response: {
           200: { type: 'object', properties: { data: { type: 'array', items: contractSchema } } },
@@ -36,7 +38,15 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
   app.get<{ Params: { gatewayId: string } }>(
     '/contracts/:gatewayId',
     {
-      schema: { tags, security, summary: 'One contract of the calling company', params, response: { 200: contractSchema, ...problems(404) } },
+      schema: {
+        tags,
+        security,
+        operationId: 'getContract',
+        description: "The calling company's contract with one gateway; 404 if it has none.",
+        summary: 'One contract of the calling company',
+        params,
+        response: { 200: contractSchema, ...problems(404) },
+      },
     },
     async (request) => {
       const row = await findContract(rt.store, request.params.gatewayId, request.companyId);
@@ -51,6 +61,8 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'decideContract',
+        description: 'ACCEPT or REJECT a PENDING contract, or REVOKE an ACTIVE one. 409 when the action does not fit the contract\'s status.',
         summary: 'Accept or reject a PENDING contract, or revoke an ACTIVE one',
         params,
         body: { type: 'object', additionalProperties: false, required: ['action'], properties: { action: partnerActionSchema } },
@@ -67,6 +79,8 @@ export function contractRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'deleteContract',
+        description: 'Removes a contract the owner CLOSED from the list, once the company has taken note. 409 if the contract is not CLOSED.',
         summary: 'Acknowledge a contract the owner CLOSED, removing it',
         params,
         response: { 204: { type: 'null', description: 'removed' }, ...problems(404, 409) },

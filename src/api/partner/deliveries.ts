@@ -43,6 +43,8 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'listDeliveries',
+        description: 'The webhook\'s deliveries, newest first, optionally of one status; each shows its attempts count, last status code and error. Page with `before`.',
         summary: "A webhook's deliveries, newest first; pass nextBefore as before for the next page",
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         querystring: {
@@ -87,6 +89,8 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'getDelivery',
+        description: 'One delivery with every HTTP attempt: time, status code, duration, the first KiB of the answer and the error.',
         summary: 'One delivery with its HTTP attempts, oldest first',
         params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 200: deliveryWithAttemptsSchema, ...problems(404) },

@@ -33,6 +33,8 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'retryDelivery',
+        description: 'Queues a failed or dead delivery for one attempt now; its attempts count on and no new schedule starts (a dead one that fails again is dead again). 409 when the delivery is pending, in flight or delivered.',
         summary: 'Send a failed or dead delivery again now (its attempts count on; no new schedule)',
         params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 202: deliverySchema, ...problems(404, 409) },
@@ -64,6 +66,8 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'recoverDeliveries',
+        description: 'Re-queues every dead delivery of the webhook created at or after `since`, for one attempt each, e.g. after an outage longer than the retry schedule.',
         summary: 'Re-queue every dead delivery of a webhook created at or after a time',
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         body: {

@@ -82,6 +82,8 @@ export function eventRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Events'],
         security: [{ partnerKey: [] }],
+        operationId: 'listEvents',
+        description: 'Every event the caller was entitled to when it happened (ACTIVE contracts and consent), whether or not a webhook took it, oldest first, in the major 2 envelope without `sequence`. Pages never skip or repeat an event; keep `nextCursor` and ask again later for new ones.',
         summary: 'Catch up: the events the caller was entitled to, oldest first; pass nextCursor as after for more',
         querystring: {
           type: 'object',

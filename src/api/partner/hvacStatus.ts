@@ -93,6 +93,8 @@ export function hvacStatusRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['HVACs'],
         security: [{ partnerKey: [] }],
+        operationId: 'getHvacStatus',
+        description: 'The gateway\'s last reported connectivity and active faults, and with MONITOR_AND_CONTROL consent its operation status and last data points: what a receiver that applied every event knows. 404 without an ACTIVE contract.',
         summary: 'The latest connectivity, faults, operation status and data points of a contracted gateway',
         params: { type: 'object', properties: { gatewayId: gatewayIdSchema }, required: ['gatewayId'] },
         response: { 200: statusSchema, ...problems(404) },

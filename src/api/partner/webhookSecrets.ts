@@ -56,6 +56,8 @@ export function webhookSecretRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Webhooks'],
         security: [{ partnerKey: [] }],
+        operationId: 'rotateWebhookSecret',
+        description: 'Makes a new whsec_ signing secret, shown only in this answer. Deliveries carry signatures with both secrets until `previousSecretExpiresAt`, so a receiver can switch without failing one.',
         summary: 'Replace the signing secret; the previous one keeps signing for a grace period',
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         response: { 200: rotatedSecretSchema, ...problems(404) },

@@ -157,6 +157,8 @@ export function webhookTestRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Webhooks'],
         security: [{ partnerKey: [] }],
+        operationId: 'sendTestEvent',
+        description: 'Sends a signed test event (gateway 000000000, sequence 0, `"test": true`) to the endpoint now, in the chosen major and type, and answers what the endpoint said. Nothing is stored or retried.',
         summary: 'Send a signed test event to the endpoint now and show its answer (nothing is stored)',
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         querystring: {

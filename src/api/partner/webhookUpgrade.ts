@@ -55,6 +55,8 @@ export function webhookUpgradeRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags: ['Webhooks'],
         security: [{ partnerKey: [] }],
+        operationId: 'upgradeWebhook',
+        description: 'Opts the webhook in to a newer API major: its deliveries, retries included, are rendered in it from now on. Try the new shape first with POST /v1/webhooks/{id}/test?apiVersion=. 400 for a major it cannot move to.',
         summary: 'Move a webhook to a newer API major (opt in before the old one’s support ends)',
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         body: bodySchema,

@@ -126,6 +126,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'createWebhook',
+        description: 'Registers an endpoint for the chosen event types, pinned to an API major (the current one by default). The answer holds its whsec_ signing secret: the only time it is shown.',
         summary: 'Register a webhook endpoint (answers its signing secret, once)',
         body: createWebhookBodySchema,
         response: { 201: createdWebhookSchema, ...problems() },
@@ -174,6 +176,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'listWebhooks',
+        description: 'The calling company\'s webhooks, oldest first (never their API keys or secrets).',
         summary: "The calling company's webhooks",
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: webhookSchema } } }, ...problems() },
       },
@@ -186,7 +190,17 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
 
   app.get<{ Params: { id: string } }>(
     '/webhooks/:id',
-    { schema: { tags, security, summary: 'One webhook', params, response: { 200: webhookSchema, ...problems(404) } } },
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'getWebhook',
+        description: "One of the calling company's webhooks; 404 for any other id.",
+        summary: 'One webhook',
+        params,
+        response: { 200: webhookSchema, ...problems(404) },
+      },
+    },
     async (request) => webhookJson(await findOwnWebhook(rt.store, request.params.id, request.companyId)),
   );
 
@@ -196,6 +210,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'updateWebhook',
+        description: 'Changes any of the fields given; `enabled: false` pauses deliveries, `enabled: true` resumes them and starts its health afresh. A bad field changes nothing.',
         summary: 'Change a webhook (any of its fields but the API version)',
         params,
         body: patchWebhookBodySchema,
@@ -211,6 +227,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
       schema: {
         tags,
         security,
+        operationId: 'deleteWebhook',
+        description: 'Deletes the webhook. Its queued deliveries become dead; its delivery history stays listed.',
         summary: 'Delete a webhook; its queued deliveries become dead, its delivery history stays',
         params,
         response: { 204: { type: 'null', description: 'deleted' }, ...problems(404) },

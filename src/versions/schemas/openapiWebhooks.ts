@@ -28,15 +28,27 @@ export function openapiWebhooks(versions: readonly ApiVersion[]): Record<string,
       // Cast: the schemas are plain JSON Schema 2020-12, which openapi-types' unions do not model.
       webhooks[`${type}.v${major}`] = {
         post: {
+          operationId: `receive${pascalCase(type)}V${major}`,
           tags: ['Events'],
           summary: `${type} event, API version ${major}.${minor}`,
           description: schema.description,
           parameters: HEADERS,
           requestBody: { required: true, content: { 'application/json': { schema } } },
+          // Hearthook is the caller here: the receiver checks the signature (and the partner's own API key header).
+          security: [],
           responses: { '2XX': { description: 'received; any other answer (or none within the timeout) is retried' } },
         },
       } as unknown as OpenAPIV3_1.PathItemObject;
     }
   }
   return webhooks;
+}
+
+/** `DATA_POINT` → `DataPoint`. */
+function pascalCase(type: string): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join('');
 }
