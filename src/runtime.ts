@@ -4,6 +4,7 @@ import type { RecipientCache } from './fanout/recipientCache.js';
 import type { Rules } from './rules/ruleSet.js';
 import type { Store } from './store/db.js';
 import type { Clock } from './util/clock.js';
+import type { Observer } from './util/observer.js';
 import type { Encrypter } from './util/secrets.js';
 
 /** What every part of a running Hearthook shares: built once by `startHearthook`. */
@@ -20,4 +21,6 @@ export interface Runtime {
   rules: Rules;
   /** Gateways' recipients, kept between fan-outs (invalidated through the database). */
   recipients: RecipientCache;
+  /** Where the flow reports what happens (deliveries, ingest, transactions) to metrics and logs. */
+  observer: Observer;
 }

@@ -1,7 +1,8 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { consoleRoutes } from '../console/consoleRoutes.js';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
+import { metricsRoutes } from '../metrics/metricsRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
 import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
@@ -11,6 +12,7 @@ import { badUrlHandler, errorHandler, notFoundHandler } from './errorHandler.js'
 import { addCommonProblems } from './openapi/commonProblems.js';
 import { registerDocsPage } from './openapi/docsPage.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
+import { RequestLog, requestId } from './requestLog.js';
 import { compileValidator } from './validators.js';
 import { refuseMalformedInput } from './wellFormedInput.js';
 import { versionRoutes } from './versionRoutes.js';
@@ -22,8 +24,8 @@ import { versionRoutes } from './versionRoutes.js';
 export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: rt.log as FastifyBaseLogger,
-    // A log line per request would cost more than an ingest batch's rules; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLog(),
+    genReqId: requestId,
     bodyLimit: 8 * 1024 * 1024,
     frameworkErrors: badUrlHandler,
   });
@@ -44,6 +46,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
           partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           adminToken: { type: 'http', scheme: 'bearer' },
           ingestToken: { type: 'http', scheme: 'bearer' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'HEARTHOOK_METRICS_TOKEN (or the admin token)' },
         },
       },
       // Event bodies per type and major (OpenAPI 3.1 `webhooks`), next to the REST paths.
@@ -55,6 +58,9 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   // Lone surrogates, NUL, unsafe integers and deep nesting, anywhere in a request: 400 first.
   app.addHook('preValidation', refuseMalformedInput);
   useApiVersionHeader(app, rt);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.addHook('onRoute', addCommonProblems);
   await registerDocsPage(app);
 
@@ -66,5 +72,6 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   await app.register(partnerRoutes(rt), { prefix: '/v1' });
   await app.register(ingestRoutes(rt), { prefix: '/v1' });
   await app.register(consoleRoutes(rt), { prefix: '/console' });
+  await app.register(metricsRoutes(rt));
   return app;
 }

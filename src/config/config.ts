@@ -17,6 +17,8 @@ export interface Config {
   adminToken?: string;
   /** Gateway ingest token (`Authorization: Bearer`). Generated and printed once when unset. */
   ingestToken?: string;
+  /** A token that may read `GET /metrics` and nothing else (the admin token may too). */
+  metricsToken?: string;
   /** 32-byte key (base64 or hex) that encrypts webhook API keys and secrets at rest. */
   masterKey?: string;
   /** CIDRs that webhook URLs may reach although private, loopback or link-local. */

@@ -101,6 +101,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'database', env: 'HEARTHOOK_DATABASE', kind: { ...text, arg: '<pathOrUrl>' }, default: './data/hearthook.db', help: 'SQLite file path or postgres:// URL' },
   { key: 'adminToken', env: 'HEARTHOOK_ADMIN_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'operator token' },
   { key: 'ingestToken', env: 'HEARTHOOK_INGEST_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'gateway ingest token' },
+  { key: 'metricsToken', env: 'HEARTHOOK_METRICS_TOKEN', kind: { ...text, arg: '<token>' }, help: 'a token that may read GET /metrics and nothing else' },
   { key: 'masterKey', env: 'HEARTHOOK_MASTER_KEY', kind: { ...text, arg: '<key>' }, unset: 'generated and stored in the database', help: '32-byte key, base64 or hex, encrypting secrets at rest' },
   { key: 'allowPrivateNetworks', env: 'HEARTHOOK_ALLOW_PRIVATE_NETWORKS', kind: { ...list, arg: '<cidrs>' }, help: 'comma-separated CIDRs webhooks may reach although private' },
   { key: 'allowHttp', env: 'HEARTHOOK_ALLOW_HTTP', kind: switchOn, default: 'false', help: 'accept http:// webhook URLs' },

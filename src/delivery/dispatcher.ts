@@ -64,6 +64,7 @@ export class Dispatcher {
   private readonly waiters = new Set<() => void>();
   private signalled = false;
   private loop: Promise<void> | undefined;
+  private loopDied = false;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly rt: Runtime) {
@@ -79,7 +80,20 @@ export class Dispatcher {
 
   start(): void {
     this.unsubscribe = this.rt.store.onWork(() => this.signal());
-    this.loop = this.run().catch((err) => this.rt.log.fatal({ err }, 'dispatcher stopped'));
+    this.loop = this.run().catch((err) => {
+      this.loopDied = true;
+      this.rt.log.fatal({ err }, 'dispatcher stopped');
+    });
+  }
+
+  /** Started, not stopping, and its loop alive (readiness). */
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping && !this.loopDied;
+  }
+
+  /** Claimed deliveries not yet recorded (metrics). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   /**
@@ -314,6 +328,7 @@ export class Dispatcher {
         const code = result.statusCode;
         if (ok) {
           delivered.push({ id: delivery.id, statusCode: code as number, major });
+          this.rt.observer.deliveryFinished(delivery, result, 'delivered');
           continue;
         }
         let next: number | null;
@@ -330,6 +345,7 @@ export class Dispatcher {
           next = nextAttemptAt(retrySchedule, delivery.attempts, now, retryAfter);
         }
         await failDelivery(tx, delivery.id, next, code, error, major, now);
+        this.rt.observer.deliveryFinished(delivery, result, next === null ? 'dead' : 'failed');
         if (next === null) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
       }
       if (delivered.length) await completeDeliveries(tx, delivered, now);

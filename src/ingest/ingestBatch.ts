@@ -39,7 +39,7 @@ export class UnknownGatewaysError extends Error {
  */
 export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage[]): Promise<IngestResult> {
   const now = rt.clock.now();
-  const { result, deliveries } = await rt.store.transaction(async (tx) => {
+  const { result, deliveries, events } = await rt.store.transaction(async (tx) => {
     // Each gateway row is locked (FOR UPDATE on PostgreSQL) before its state is read, so two
     // nodes, or a node and a scheduler job, never apply rules to one gateway at once. Locked in
     // id order, the same order as in rulePass, so two batches cannot deadlock.
@@ -82,9 +82,10 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
       await tx.run(`UPDATE gateways SET last_seen_at = ? WHERE id IN (${tx.dialect.jsonTextList})`, [now, JSON.stringify(stale)]);
     }
     const deliveries = await fanOut(tx, now, events, rt.recipients);
-    return { result: { accepted, duplicates, events: events.length }, deliveries };
+    return { result: { accepted, duplicates, events: events.length }, deliveries, events };
   });
   if (deliveries > 0) rt.store.notifyWork();
+  rt.observer.ingested(result.accepted, result.duplicates, events);
   return result;
 }
 

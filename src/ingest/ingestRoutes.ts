@@ -50,7 +50,9 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
             if (httpPart !== 'body') return true;
             const errors = checkIngestBody(data);
             if (errors.length === 0) errors.push(...checkValueTypes(rt.rules, Array.isArray(data) ? data : [data as RawMessage], Array.isArray(data)));
-            return errors.length === 0 ? true : { error: invalid(errors) };
+            if (errors.length === 0) return true;
+            rt.observer.ingestRejected('http', Array.isArray(data) ? data.length : 1);
+            return { error: invalid(errors) };
           },
       },
       async (request, reply) => {
@@ -62,6 +64,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           return reply.code(202).send(result);
         } catch (err) {
           if (!(err instanceof UnknownGatewaysError)) throw err;
+          rt.observer.ingestRejected('http', raw.length);
           throw invalid(
             err.indexes.map((i) => ({
               field: batch ? `/body/${i}/gatewayId` : '/body/gatewayId',

@@ -33,8 +33,14 @@ export class Scheduler {
     }, this.tickMs);
   }
 
+  /** Started and not stopped (readiness). */
+  get started(): boolean {
+    return this.timer !== undefined;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.running;
   }
 

@@ -1,12 +1,15 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
 import type { Config } from '../config/config.js';
+import { logDeliveryFailures } from '../delivery/logDeliveryFailures.js';
 import { RecipientCache } from '../fanout/recipientCache.js';
 import { loadRules } from '../rules/ruleSet.js';
 import type { Runtime } from '../runtime.js';
 import { openStore } from '../store/openStore.js';
 import { type Clock, systemClock } from '../util/clock.js';
+import { Observer } from '../util/observer.js';
 import { Encrypter } from '../util/secrets.js';
+import { createLogger } from './createLogger.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -18,10 +21,14 @@ export async function createRuntime(
   config: Config,
   options: RuntimeOptions = {},
 ): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { service: 'hearthook' } });
+  const log = options.log ?? (await createLogger(config.logLevel));
+  const observer = new Observer();
   const rules = loadRules(config.rulesFile);
   // e.g. the PostgreSQL server restarted: the pool replaces the connection; worth a line in the log.
-  const store = await openStore(config.database, { onError: (err) => log.warn({ err }, 'database connection error') });
+  const store = await openStore(config.database, {
+    onError: (err) => log.warn({ err }, 'database connection error'),
+    onTransaction: (ms) => observer.transaction(ms),
+  });
   try {
     const secrets = await bootstrapSecrets(store, config);
     const rt: Runtime = {
@@ -34,7 +41,9 @@ export async function createRuntime(
       ingestTokenHash: secrets.ingestTokenHash,
       rules,
       recipients: new RecipientCache(),
+      observer,
     };
+    logDeliveryFailures(observer, log, rt.clock);
     return { rt, generated: secrets.generated };
   } catch (err) {
     await store.close();

@@ -48,12 +48,20 @@ export async function startHearthook(
   }
   const running: RunningHearthook = { rt, stop: async () => {} };
   if (roles.includes('worker')) {
-    running.dispatcher = new Dispatcher(rt);
-    running.dispatcher.start();
+    const dispatcher = new Dispatcher(rt);
+    running.dispatcher = dispatcher;
+    dispatcher.start();
+    rt.observer.roles.set('worker', {
+      running: () => dispatcher.running,
+      inFlight: () => dispatcher.inFlightCount,
+      openCircuits: () => dispatcher.health.openCircuits(rt.clock.now()).length,
+    });
   }
   if (roles.includes('scheduler')) {
-    running.scheduler = new Scheduler(rt, jobList(rt.rules), 1000, config.schedulerLeaseMs);
-    running.scheduler.start();
+    const scheduler = new Scheduler(rt, jobList(rt.rules), 1000, config.schedulerLeaseMs);
+    running.scheduler = scheduler;
+    scheduler.start();
+    rt.observer.roles.set('scheduler', { running: () => scheduler.started });
   }
   if (roles.includes('ingest-mqtt') && config.mqttUrl) {
     running.mqtt = new MqttIngest(rt);
@@ -68,7 +76,9 @@ export async function startHearthook(
   }
   if (roles.includes('api')) {
     running.app = await buildApp(rt);
-    running.url = await running.app.listen({ port: config.port, host: config.host });
+    const app = running.app;
+    running.url = await app.listen({ port: config.port, host: config.host });
+    rt.observer.roles.set('api', { running: () => app.server.listening });
     rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
   }
   running.stop = async () => {

@@ -13,10 +13,13 @@ import { SqliteStore } from './sqliteStore.js';
  * @example
  * const store = await openStore('postgres://postgres@127.0.0.1:5432/hearthook');
  */
-export async function openStore(database: string, options: { onError?: (err: Error) => void } = {}): Promise<Store> {
+export async function openStore(
+  database: string,
+  options: { onError?: (err: Error) => void; onTransaction?: (ms: number) => void } = {},
+): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
     const { connectionString, schema } = splitSchema(database);
-    const store = new PostgresStore({ connectionString, schema, onError: options.onError });
+    const store = new PostgresStore({ connectionString, schema, onError: options.onError, onTransaction: options.onTransaction });
     try {
       await migratePostgres(store);
     } catch (err) {
@@ -25,7 +28,7 @@ export async function openStore(database: string, options: { onError?: (err: Err
     }
     return store;
   }
-  const store = new SqliteStore(database);
+  const store = new SqliteStore(database, options.onTransaction);
   migrateSqlite(store);
   return store;
 }

@@ -32,6 +32,8 @@ export interface PostgresOptions {
   max?: number;
   /** Told about connection errors that do not belong to a query (e.g. the server restarted). */
   onError?: (err: Error) => void;
+  /** Told how long each transaction took, BEGIN to COMMIT or ROLLBACK (for metrics). */
+  onTransaction?: (ms: number) => void;
 }
 
 /**
@@ -121,6 +123,7 @@ export class PostgresStore implements Store {
       this.options.onError?.(err);
     };
     client.on('error', onError);
+    const started = performance.now();
     try {
       await client.query('BEGIN');
       try {
@@ -134,6 +137,7 @@ export class PostgresStore implements Store {
         throw err;
       }
     } finally {
+      this.options.onTransaction?.(performance.now() - started);
       client.off('error', onError);
       client.release(broken);
     }

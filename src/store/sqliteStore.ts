@@ -39,7 +39,11 @@ export class SqliteStore implements Store {
   private rewindPending = false;
   private rewindAtPages = Number.POSITIVE_INFINITY;
 
-  constructor(file: string) {
+  /** `onTransaction` is told how long each transaction took, BEGIN to COMMIT or ROLLBACK (for metrics). */
+  constructor(
+    file: string,
+    private readonly onTransaction?: (ms: number) => void,
+  ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.conn = new Database(file);
     this.conn.pragma('journal_mode = WAL');
@@ -102,6 +106,7 @@ export class SqliteStore implements Store {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     while (this.locked) await this.waitUnlocked();
     this.locked = true;
+    const started = performance.now();
     try {
       this.conn.exec('BEGIN IMMEDIATE');
       try {
@@ -113,6 +118,7 @@ export class SqliteStore implements Store {
         throw err;
       }
     } finally {
+      this.onTransaction?.(performance.now() - started);
       this.locked = false;
       if (this.rewindPending) this.rewindWal();
       this.waiters.shift()?.();

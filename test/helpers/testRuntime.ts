@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp } from '../../src/api/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -22,9 +22,10 @@ export interface TestHearthook {
 /**
  * A Hearthook with known tokens and a manual clock; the app is called in-process with
  * `app.inject`. Its database is in-memory SQLite, or, when `HEARTHOOK_TEST_DATABASE` (or
- * `DATABASE_URL`) names a PostgreSQL server, a fresh schema there, dropped on close.
+ * `DATABASE_URL`) names a PostgreSQL server, a fresh schema there, dropped on close. Logs go
+ * nowhere unless `options.log` is given (see `captureLog`).
  */
-export async function startTestHearthook(overrides: Partial<Config> = {}): Promise<TestHearthook> {
+export async function startTestHearthook(overrides: Partial<Config> = {}, options: { log?: Logger } = {}): Promise<TestHearthook> {
   const postgres = testPostgresUrl();
   const schema = postgres ? newTestSchema(postgres) : undefined;
   const config = loadConfig(
@@ -45,7 +46,7 @@ export async function startTestHearthook(overrides: Partial<Config> = {}): Promi
   };
   let rt: Runtime;
   try {
-    ({ rt } = await createRuntime(config, { clock, log: pino({ level: 'silent' }) }));
+    ({ rt } = await createRuntime(config, { clock, log: options.log ?? pino({ level: 'silent' }) }));
   } catch (err) {
     await dropSchema();
     throw err;
