@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { exitWithError } from './cli/exit.js';
 import { migrateCommand } from './cli/migrate.js';
+import { rotateMasterKeyCommand } from './cli/rotateMasterKey.js';
 import { serveCommand } from './cli/serve.js';
 import { simulateCommand } from './cli/simulate.js';
 import { packageVersion } from './util/packageVersion.js';
@@ -14,5 +15,6 @@ const program = new Command('hearthook')
 serveCommand(program);
 migrateCommand(program);
 simulateCommand(program);
+rotateMasterKeyCommand(program);
 
 program.parseAsync().catch(exitWithError);

@@ -17,12 +17,13 @@ import { ceiling } from './scenarios/ceiling.js';
 import { endToEnd } from './scenarios/endToEnd.js';
 import { ingestOnly } from './scenarios/ingestOnly.js';
 import { isolation } from './scenarios/isolation.js';
+import { mqttIngest } from './scenarios/mqttIngest.js';
 import { pgBossBaseline } from './scenarios/pgBossBaseline.js';
 import { scaleOut } from './scenarios/scaleOut.js';
 import { profileServeProcesses, setServeEnvironment } from './serveProcess.js';
 import { formatTable } from './table.js';
 
-const SCENARIOS: Scenario[] = [ceiling, endToEnd, ingestOnly, backlog, isolation, pgBossBaseline, scaleOut];
+const SCENARIOS: Scenario[] = [ceiling, endToEnd, ingestOnly, backlog, isolation, pgBossBaseline, scaleOut, mqttIngest];
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const USAGE = `usage: npm run bench -- [options]

@@ -22,13 +22,18 @@ export function simulateCommand(program: Command): void {
     .option('--duration <d>', 'stop after this long, e.g. 30s or 5m (default: until Ctrl-C)', positiveDuration)
     .option('--faults', 'faults become active and clear again, some within the transient window')
     .option('--outages', 'gateways drop offline (DISCONNECTED, or just silence) and come back')
-    .addOption(new Option('--ingest-token <token>', 'gateway ingest token').env('HEARTHOOK_INGEST_TOKEN').makeOptionMandatory())
+    .addOption(new Option('--ingest-token <token>', 'gateway ingest token (not needed with --mqtt)').env('HEARTHOOK_INGEST_TOKEN'))
+    .option('--mqtt <url>', 'publish over this MQTT broker instead (mqtt://user:pass@host:1883; {gatewayId} in the user name): one client per gateway, with its last will', mqttUrl)
+    .option('--mqtt-topic-prefix <prefix>', 'topic prefix on the broker', 'hearthook/gateways')
     .addOption(new Option('--admin-token <token>', 'operator token: registers the gateways first').env('HEARTHOOK_ADMIN_TOKEN'))
     .option('--company <id>', 'pair the gateways with this company, MONITOR_AND_CONTROL (needs --admin-token)')
     .option('--seed <n>', 'seed, for the same traffic on every run (default: random)', wholeNumber(0, 2 ** 32 - 1))
     // Commander exits with 1 on a bad flag; our CLI's convention for bad usage is 2.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : BAD_USAGE))
     .action(async (opts, command: Command) => {
+      if (!opts.ingestToken && !opts.mqtt) {
+        command.error("error: required option '--ingest-token <token>' not specified (or publish over --mqtt)", { exitCode: BAD_USAGE });
+      }
       if (opts.company && !opts.adminToken) {
         command.error('error: --company needs --admin-token (pairing is an operator act)', { exitCode: BAD_USAGE });
       }
@@ -40,6 +45,8 @@ export function simulateCommand(program: Command): void {
         faults: Boolean(opts.faults),
         outages: Boolean(opts.outages),
         ingestToken: opts.ingestToken,
+        mqtt: opts.mqtt,
+        mqttTopicPrefix: opts.mqttTopicPrefix,
         adminToken: opts.adminToken,
         company: opts.company,
         seed: opts.seed ?? Math.floor(Math.random() * 2 ** 32),
@@ -95,5 +102,16 @@ function httpUrl(text: string): URL {
     throw new InvalidArgumentError('must be a URL such as http://localhost:8080');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
+  return url;
+}
+
+function mqttUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError('must be a URL such as mqtt://127.0.0.1:1883');
+  }
+  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new InvalidArgumentError('must be an mqtt:// or mqtts:// URL');
   return url;
 }

@@ -1,3 +1,4 @@
+import { parseMasterKey } from '../util/secrets.js';
 import type { Config } from './config.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
@@ -66,6 +67,14 @@ const duration = (min: number): Kind<number> => ({
   },
 });
 const durations: Kind<number[]> = { arg: '<durations>', parse: parseDurationList };
+/** Checked as a key at once (a bad one stops start-up before the database is opened), kept as text. */
+const masterKey: Kind<string> = {
+  arg: '<key>',
+  parse(t) {
+    parseMasterKey(t);
+    return t;
+  },
+};
 const oneOf = (...choices: string[]): Kind<string> => ({
   arg: '<level>',
   parse(t) {
@@ -102,7 +111,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'adminToken', env: 'HEARTHOOK_ADMIN_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'operator token' },
   { key: 'ingestToken', env: 'HEARTHOOK_INGEST_TOKEN', kind: { ...text, arg: '<token>' }, unset: 'generated at first start', help: 'gateway ingest token' },
   { key: 'metricsToken', env: 'HEARTHOOK_METRICS_TOKEN', kind: { ...text, arg: '<token>' }, help: 'a token that may read GET /metrics and nothing else' },
-  { key: 'masterKey', env: 'HEARTHOOK_MASTER_KEY', kind: { ...text, arg: '<key>' }, unset: 'generated and stored in the database', help: '32-byte key, base64 or hex, encrypting secrets at rest' },
+  { key: 'masterKey', env: 'HEARTHOOK_MASTER_KEY', kind: masterKey, unset: 'generated and stored in the database', help: '32-byte key, base64 or hex, encrypting secrets at rest' },
   { key: 'allowPrivateNetworks', env: 'HEARTHOOK_ALLOW_PRIVATE_NETWORKS', kind: { ...list, arg: '<cidrs>' }, help: 'comma-separated CIDRs webhooks may reach although private' },
   { key: 'allowHttp', env: 'HEARTHOOK_ALLOW_HTTP', kind: switchOn, default: 'false', help: 'accept http:// webhook URLs' },
   { key: 'deliveryTimeoutMs', env: 'HEARTHOOK_DELIVERY_TIMEOUT', kind: duration(1), default: '15s', help: 'how long an endpoint has to answer' },

@@ -1,40 +1,39 @@
+import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { recordAutoUpgrades } from '../versions/autoUpgrade.js';
 import { effectiveMajor } from '../versions/registry.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
-import { buildRequest } from './buildRequest.js';
+import { buildRequest, type WebhookRequest } from './buildRequest.js';
+import { isSuccess } from './classifyOutcome.js';
+import type { DispatchHooks } from './dispatchHooks.js';
 import { EndpointClient, type PostResult } from './endpointClient.js';
 import { EndpointHealth } from './endpointHealth.js';
-import { DeliveryTargets, type Target } from './loadDeliveryTargets.js';
+import { HeldDeliveries } from './heldDeliveries.js';
+import { BrokenTarget, DeliveryTargets, type Target } from './loadDeliveryTargets.js';
 import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
-import { type Completion, completeDeliveries } from './queue/completeDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
-import { failDelivery } from './queue/failDelivery.js';
 import { hasDueWork } from './queue/hasDueWork.js';
-import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
-import { releaseDeliveries } from './queue/releaseDeliveries.js';
-import { nextAttemptAt, parseRetryAfter } from './retryPolicy.js';
+import { type Outcome, recordOutcomes } from './recordOutcomes.js';
 
 /** An endpoint at its in-flight limit that has finished nothing for this long is stalled. */
 const STALLED_AFTER_MS = 1000;
 
-/** A claimed delivery waiting for its endpoint to have room; given back untried after `startBy`. */
-interface Held {
-  delivery: ClaimedDelivery;
-  event: StoredEvent;
-  target: Target;
-  startBy: number;
+export interface DispatcherOptions {
+  /** Test hooks called at each step (fault injection); none in production. */
+  hooks?: DispatchHooks;
 }
 
-interface Outcome {
-  delivery: ClaimedDelivery;
-  result: PostResult;
-  attemptedAt: number;
-  /** No point retrying: the event or webhook is gone. */
-  final?: boolean;
-  /** The API major the body was rendered in (none when nothing was sent). */
-  major?: number;
+/**
+ * The lease of a claim, from the one deadline of a request (`deliveryTimeoutMs`, connect to last
+ * body byte): a held delivery starts within two deadlines of the claim, its request ends within
+ * one more, and one deadline of margin covers writing the outcome. A live worker always records
+ * before its lease ends; if it does not, its late outcome changes nothing (the moves name the claim).
+ *
+ * @example leaseFor(15_000) // 60_000
+ */
+export function leaseFor(deadlineMs: number): { holdMs: number; leaseMs: number } {
+  return { holdMs: 2 * deadlineMs, leaseMs: 4 * deadlineMs };
 }
 
 /**
@@ -42,6 +41,10 @@ interface Outcome {
  * in batches: one claim statement per up to `claimBatchSize` rows and one transaction per group
  * of outcomes, so the database is not touched per delivery (DESIGN.md, "Where the time goes").
  * Polling keeps it correct; `store.onWork` only cuts the idle sleep short.
+ *
+ * Whatever happens to a claimed delivery becomes an outcome (sent, unsendable, or given back
+ * untried): a fault in one delivery fails that delivery only, every in-flight slot is released
+ * by its request's end, and an outcome whose write fails is written again on the next pass.
  */
 export class Dispatcher {
   /** Shared with the API's test sends, so both go through the same address checks. */
@@ -49,17 +52,18 @@ export class Dispatcher {
   private readonly targets: DeliveryTargets;
   /** Per-endpoint in-flight limits and circuit breakers: one bad endpoint slows no other. */
   readonly health: EndpointHealth;
-  /** Claimed and not yet recorded: being sent, or held in `held`. */
-  private readonly inFlight = new Map<number, ClaimedDelivery>();
-  /**
-   * Claimed deliveries whose endpoint is at its in-flight limit, per webhook, sent as its
-   * requests finish. Giving them back to claim them again cost more than sending them: draining
-   * 20,000 deliveries to two endpoints claimed 70,900 rows and gave back 51,500 (npm run bench).
-   */
-  private readonly held = new Map<string, Held[]>();
+  /** Claimed and not yet recorded: being sent, held, or with an outcome waiting to be written. */
+  private readonly inFlight = new Set<ClaimedDelivery>();
+  private readonly held = new HeldDeliveries();
   /** When each open circuit's queued deliveries were last moved past its end. */
   private readonly deferredAt = new Map<string, number>();
+  /** Webhooks sent in a major other than their pin (past its support end): recorded after the pass. */
+  private readonly upgraded = new Map<string, Target>();
   private outcomes: Outcome[] = [];
+  private readonly hooks: DispatchHooks;
+  /** Names this dispatcher's claims: `<id>.<n>`. */
+  private readonly id = randomBytes(6).toString('base64url');
+  private claims = 0;
   private stopping = false;
   private readonly waiters = new Set<() => void>();
   private signalled = false;
@@ -67,9 +71,13 @@ export class Dispatcher {
   private loopDied = false;
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly rt: Runtime) {
+  constructor(
+    private readonly rt: Runtime,
+    options: DispatcherOptions = {},
+  ) {
+    this.hooks = options.hooks ?? {};
     this.client = new EndpointClient(new AddressPolicy(rt.config.allowPrivateNetworks), rt.config.deliveryTimeoutMs);
-    this.targets = new DeliveryTargets(rt.encrypter, rt.clock);
+    this.targets = new DeliveryTargets(rt.encrypter, rt.clock, this.hooks.decrypt);
     this.health = new EndpointHealth({
       maxInFlight: rt.config.endpointMaxInFlight,
       failureThreshold: rt.config.circuitFailureThreshold,
@@ -97,24 +105,27 @@ export class Dispatcher {
   }
 
   /**
-   * Stops claiming, waits up to `graceMs` for requests in flight, records what finished, and
-   * gives back the rest untried.
+   * Stops claiming, gives back held deliveries untried, waits up to `graceMs` (by default one
+   * request deadline and a margin: a request started just before is not cut short) for requests
+   * in flight, records what finished, and gives back the rest untried.
    */
-  async stop(graceMs = 10_000): Promise<void> {
+  async stop(graceMs = this.rt.config.deliveryTimeoutMs + 2000): Promise<void> {
     this.stopping = true;
     this.signal();
     await this.loop;
     this.unsubscribe?.();
-    await this.releaseHeld(() => true); // untried: back to the queue at once
+    const now = this.rt.clock.now();
+    for (const { delivery } of this.held.takeAll()) this.outcomes.push({ delivery, untriedUntil: now });
     const deadline = Date.now() + graceMs;
-    while (this.inFlight.size > 0 && Date.now() < deadline) {
+    await this.flush();
+    while (this.inFlight.size > this.outcomes.length && Date.now() < deadline) {
       await this.waitForSignal(Math.max(0, deadline - Date.now()));
       await this.flush();
     }
+    const recorded = new Set(this.outcomes.map((o) => o.delivery));
+    const unfinished = [...this.inFlight].filter((d) => !recorded.has(d));
+    for (const delivery of unfinished) this.outcomes.push({ delivery, untriedUntil: this.rt.clock.now() });
     await this.flush();
-    const unfinished = [...this.inFlight.keys()];
-    const now = this.rt.clock.now();
-    await releaseDeliveries(this.rt.store, unfinished, now, now);
     if (unfinished.length) this.rt.log.warn({ released: unfinished.length }, 'released unfinished deliveries at shutdown');
     await this.client.close();
   }
@@ -122,44 +133,61 @@ export class Dispatcher {
   /** One pass: record finished outcomes, claim and start what fits. Returns how many it claimed. */
   async tick(): Promise<number> {
     await this.flush();
-    const { claimBatchSize, maxInFlight } = this.rt.config;
+    const { claimBatchSize, maxInFlight, deliveryTimeoutMs, retrySchedule } = this.rt.config;
     const room = Math.min(claimBatchSize, maxInFlight - this.inFlight.size);
     if (room <= 0 || this.stopping) return 0;
     const now = this.rt.clock.now();
-    const leaseUntil = now + this.leaseMs();
     await this.deferOpenCircuits(now);
     const blocked = this.health.blocked(now);
     // With endpoints blocked, the claim walks all their due rows in order to find others' rows:
     // 46 ms at 100,000 rows, for nothing when there are none. One index probe per webhook first.
     if (blocked.length > 0 && !(await hasDueWork(this.rt.store, now, blocked))) return 0;
-    const claimed = await claimDeliveries(this.rt.store, now, leaseUntil, room, blocked);
+    await this.hooks.claim?.();
+    const { leaseMs } = leaseFor(deliveryTimeoutMs);
+    const token = `${this.id}.${++this.claims}`;
+    const scheduleLength = retrySchedule.length;
+    const claimed = await claimDeliveries(this.rt.store, { token, now, leaseMs, limit: room, scheduleLength, skipWebhooks: blocked });
     if (claimed.length === 0) return 0;
-    const events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
-    const webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
-    await recordAutoUpgrades(this.rt.store, webhooks.values(), now, this.rt.config.apiVersions, this.rt.log);
-    const giveBack = new Map<number, number[]>(); // due time → deliveries to give back untried
+    for (const delivery of claimed) this.inFlight.add(delivery);
+    this.hooks.claimed?.(claimed);
+    await this.route(claimed, now);
+    return claimed.length;
+  }
+
+  /**
+   * Sends, holds or gives back each claimed delivery. Never throws: a batch whose targets cannot
+   * be loaded (the database failed, not the deliveries) goes back untried; a fault in one
+   * delivery becomes that delivery's outcome.
+   */
+  private async route(claimed: readonly ClaimedDelivery[], now: number): Promise<void> {
+    let events: Map<string, StoredEvent>;
+    let webhooks: Map<string, Target | BrokenTarget>;
+    try {
+      await this.hooks.loadTargets?.();
+      events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
+      webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
+    } catch (err) {
+      this.rt.log.error({ err, deliveries: claimed.length }, 'could not load the claimed deliveries; giving them back untried');
+      for (const delivery of claimed) this.outcomes.push({ delivery, untriedUntil: now });
+      return;
+    }
+    const { holdMs } = leaseFor(this.rt.config.deliveryTimeoutMs);
     for (const delivery of claimed) {
+      const attemptedAt = this.rt.clock.now();
       const event = events.get(delivery.event_id);
       const target = webhooks.get(delivery.webhook_id);
-      const attemptedAt = this.rt.clock.now();
       if (!event || !target) {
         const reason = event ? 'the webhook no longer exists' : 'the event no longer exists';
-        this.inFlight.set(delivery.id, delivery);
-        this.outcomes.push({ delivery, result: missing(reason), attemptedAt, final: true });
-        continue;
-      }
-      const admission = this.health.admit(delivery.webhook_id, attemptedAt);
-      if (admission === 'go') {
-        this.dispatch(delivery, event, target, attemptedAt);
-      } else if (admission === 'busy') {
-        // Started within two timeouts of the claim, it ends within three: inside the lease of four.
-        this.hold({ delivery, event, target, startBy: now + 2 * this.rt.config.deliveryTimeoutMs });
+        this.outcomes.push({ delivery, attemptedAt, result: { unsendable: reason, final: true } });
+      } else if (target instanceof BrokenTarget) {
+        this.outcomes.push({ delivery, attemptedAt, result: { unsendable: target.reason, broken: true } });
       } else {
-        giveBack.set(admission.openUntil, [...(giveBack.get(admission.openUntil) ?? []), delivery.id]);
+        const admission = this.health.admit(delivery.webhook_id, attemptedAt);
+        if (admission === 'go') this.dispatch(delivery, event, target);
+        else if (admission === 'busy') this.held.add({ delivery, event, target, startBy: now + holdMs });
+        else this.outcomes.push({ delivery, untriedUntil: admission.openUntil });
       }
     }
-    for (const [due, ids] of giveBack) await releaseDeliveries(this.rt.store, ids, due, now);
-    return claimed.length;
   }
 
   /**
@@ -182,56 +210,45 @@ export class Dispatcher {
     }
   }
 
-  private dispatch(delivery: ClaimedDelivery, event: StoredEvent, target: Target, attemptedAt: number): void {
-    this.inFlight.set(delivery.id, delivery);
-    // Each attempt renders the webhook's effective major now, retries too (registry.ts says why).
-    const major = effectiveMajor(target.apiVersion, attemptedAt, this.rt.config.apiVersions);
-    this.send(delivery, event, target, major).then((result) => {
-      this.outcomes.push({ delivery, result, attemptedAt, major });
+  /**
+   * Builds and POSTs one admitted delivery. A request that cannot be built (render, sign, URL)
+   * gives its slot back unused and fails the delivery as a configuration error; the slot of a
+   * request that was made is released when it ends, however it ends.
+   */
+  private dispatch(delivery: ClaimedDelivery, event: StoredEvent, target: Target): void {
+    const attemptedAt = this.rt.clock.now();
+    let request: WebhookRequest;
+    let major: number;
+    try {
+      // Each attempt renders the webhook's effective major now, retries too (registry.ts says why).
+      major = effectiveMajor(target.apiVersion, attemptedAt, this.rt.config.apiVersions);
+      this.hooks.render?.(delivery);
+      request = buildRequest(event, target, delivery.sequence, major, attemptedAt, this.rt.config.apiVersions);
+    } catch (err) {
+      this.health.cancel(delivery.webhook_id, attemptedAt);
+      this.outcomes.push({ delivery, attemptedAt, result: { unsendable: `configuration error: ${messageOf(err)}`, broken: true } });
+      return;
+    }
+    if (major !== target.apiVersion) this.upgraded.set(target.id, target);
+    void this.post(delivery, request).then((result) => {
+      const openUntil = this.health.settle(delivery.webhook_id, isSuccess(result.statusCode), this.rt.clock.now());
+      if (openUntil !== null) {
+        this.rt.log.warn({ webhookId: delivery.webhook_id, until: new Date(openUntil).toISOString() }, 'endpoint circuit opened after repeated failures');
+      }
+      this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major });
       this.signal();
     });
   }
 
-  private hold(held: Held): void {
-    this.inFlight.set(held.delivery.id, held.delivery);
-    const queue = this.held.get(held.delivery.webhook_id);
-    if (queue) queue.push(held);
-    else this.held.set(held.delivery.webhook_id, [held]);
-  }
-
-  /**
-   * Sends held deliveries whose endpoint has room again. Gives back those of an endpoint whose
-   * circuit opened (due when it may close) and those held past `startBy` (due now).
-   */
-  private async startHeld(now: number): Promise<void> {
-    for (const [webhookId, queue] of this.held) {
-      while (queue.length > 0 && queue[0].startBy > now) {
-        const admission = this.health.admit(webhookId, now);
-        if (admission === 'busy') break;
-        if (admission !== 'go') {
-          await this.releaseHeld((h) => h.delivery.webhook_id === webhookId, admission.openUntil);
-          break;
-        }
-        const { delivery, event, target } = queue.shift()!;
-        this.dispatch(delivery, event, target, now);
-      }
-      if (queue.length === 0) this.held.delete(webhookId);
+  /** The POST's result; a throw on the way (a hook, a bug) is a failed attempt like any other. */
+  private async post(delivery: ClaimedDelivery, request: WebhookRequest): Promise<PostResult> {
+    const started = performance.now();
+    try {
+      await this.hooks.post?.(delivery);
+      return await this.client.post(request.url, request.headers, request.body);
+    } catch (err) {
+      return { statusCode: null, headers: {}, body: null, error: messageOf(err), durationMs: Math.round(performance.now() - started) };
     }
-    await this.releaseHeld((h) => h.startBy <= now);
-  }
-
-  /** Gives back the held deliveries that match, untried, due at `dueAt` (now by default). */
-  private async releaseHeld(match: (h: Held) => boolean, dueAt = this.rt.clock.now()): Promise<void> {
-    const ids: number[] = [];
-    for (const [webhookId, queue] of this.held) {
-      const keep = queue.filter((h) => !match(h));
-      for (const h of queue) if (match(h)) ids.push(h.delivery.id);
-      if (keep.length > 0) this.held.set(webhookId, keep);
-      else this.held.delete(webhookId);
-    }
-    if (ids.length === 0) return;
-    for (const id of ids) this.inFlight.delete(id);
-    await releaseDeliveries(this.rt.store, ids, dueAt, this.rt.clock.now());
   }
 
   /** Resolves when nothing is in flight and every outcome is recorded (for tests and drains). */
@@ -285,102 +302,54 @@ export class Dispatcher {
     });
   }
 
-  private leaseMs(): number {
-    // Several times the HTTP timeout: a live worker always finishes and records before expiry.
-    return this.rt.config.deliveryTimeoutMs * 4;
-  }
-
-  private send(delivery: ClaimedDelivery, event: StoredEvent, target: Target, major: number): Promise<PostResult> {
-    const { url, headers, body } = buildRequest(event, target, delivery.sequence, major, this.rt.clock.now(), this.rt.config.apiVersions);
-    return this.client.post(url, headers, body);
-  }
-
-  /** Writes the outcomes gathered so far: attempts, completions and failures in one transaction. */
+  /**
+   * Writes the outcomes gathered so far in one transaction, then starts held deliveries whose
+   * endpoint has room. Never throws: a batch whose write fails is put back and written on the
+   * next pass (its endpoint slots were released when its requests ended, not here).
+   */
   private async flush(): Promise<void> {
-    if (this.outcomes.length === 0) return;
-    const batch = this.outcomes;
-    this.outcomes = [];
     const now = this.rt.clock.now();
-    const { retrySchedule } = this.rt.config;
-    const attempts: AttemptRecord[] = [];
-    const delivered: Completion[] = [];
-    const gone = new Set<string>();
-    const opened = new Map<string, number>();
-    // Endpoint health (failing_since): any success in the batch ends a webhook's failing run.
-    const succeeded = new Set<string>();
-    const failed = new Set<string>();
-    await this.rt.store.transaction(async (tx) => {
-      for (const { delivery, result, attemptedAt, final, major } of batch) {
-        const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-        if (!final) {
-          (ok ? succeeded : failed).add(delivery.webhook_id);
-          const openUntil = this.health.settle(delivery.webhook_id, ok, now);
-          if (openUntil !== null) opened.set(delivery.webhook_id, openUntil);
+    if (this.outcomes.length > 0) {
+      const batch = this.outcomes;
+      this.outcomes = [];
+      try {
+        await this.hooks.writeOutcomes?.(batch);
+        const { stale, dead, finished } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
+        for (const { delivery } of batch) this.inFlight.delete(delivery);
+        for (const { delivery, result, outcome } of finished) this.rt.observer.deliveryFinished(delivery, result, outcome);
+        for (const { delivery, error } of dead) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
+        if (stale.length > 0) {
+          const ids = stale.map((o) => o.delivery.id);
+          this.rt.log.warn({ deliveryIds: ids }, 'outcomes ignored: their claim no longer held the delivery (its lease ran out)');
+          this.hooks.stale?.(stale);
         }
-        attempts.push({
-          deliveryId: delivery.id,
-          attemptedAt,
-          statusCode: result.statusCode,
-          durationMs: result.durationMs,
-          responseBody: result.body,
-          error: result.error,
-        });
-        const code = result.statusCode;
-        if (ok) {
-          delivered.push({ id: delivery.id, statusCode: code as number, major });
-          this.rt.observer.deliveryFinished(delivery, result, 'delivered');
-          continue;
-        }
-        let next: number | null;
-        let error = result.error ?? `HTTP ${code}`;
-        if (final) {
-          next = null;
-        } else if (code === 410) {
-          next = null;
-          error = 'HTTP 410 Gone: the endpoint asked to be removed; webhook disabled';
-          gone.add(delivery.webhook_id);
-        } else {
-          if (code !== null && code >= 300 && code < 400) error = `HTTP ${code}: redirects are not followed`;
-          const retryAfter = code === 429 || code === 503 ? parseRetryAfter(result.headers['retry-after'], now) : undefined;
-          next = nextAttemptAt(retrySchedule, delivery.attempts, now, retryAfter);
-        }
-        await failDelivery(tx, delivery.id, next, code, error, major, now);
-        this.rt.observer.deliveryFinished(delivery, result, next === null ? 'dead' : 'failed');
-        if (next === null) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
+      } catch (err) {
+        this.outcomes = batch.concat(this.outcomes);
+        this.rt.log.error({ err, outcomes: batch.length }, 'could not record outcomes; writing them again on the next pass');
       }
-      if (delivered.length) await completeDeliveries(tx, delivered, now);
-      await recordAttempts(tx, attempts);
-      for (const [webhookId, until] of opened) {
-        const deferred = await deferWebhookDeliveries(tx, webhookId, until, now);
-        this.rt.log.warn({ webhookId, until: new Date(until).toISOString(), deferred }, 'endpoint circuit opened after repeated failures');
-      }
-      // One statement each per batch, not per delivery: a success ends a failing run, a batch of
-      // only failures starts one where none is running (the disable job reads failing_since).
-      if (succeeded.size) {
-        await tx.run(`UPDATE webhooks SET failing_since = NULL WHERE failing_since IS NOT NULL AND id IN (${tx.dialect.jsonTextList})`, [
-          JSON.stringify([...succeeded]),
-        ]);
-      }
-      const failing = [...failed].filter((id) => !succeeded.has(id));
-      if (failing.length) {
-        await tx.run(`UPDATE webhooks SET failing_since = ? WHERE failing_since IS NULL AND id IN (${tx.dialect.jsonTextList})`, [
-          now,
-          JSON.stringify(failing),
-        ]);
-      }
-      for (const webhookId of gone) {
-        await tx.run(
-          "UPDATE webhooks SET enabled = 0, disabled_at = ?, disabled_reason = 'the endpoint answered 410 Gone', updated_at = ? WHERE id = ?",
-          [now, now, webhookId],
-        );
-        this.rt.log.warn({ webhookId }, 'webhook disabled: its endpoint answered 410 Gone');
-      }
-    });
-    for (const { delivery } of batch) this.inFlight.delete(delivery.id);
-    if (!this.stopping) await this.startHeld(now);
+    }
+    await this.recordUpgrades(now);
+    if (this.stopping) return;
+    const { start, giveBack } = this.held.take(now, (webhookId) => this.health.admit(webhookId, now));
+    for (const { delivery, event, target } of start) this.dispatch(delivery, event, target);
+    for (const { held, dueAt } of giveBack) this.outcomes.push({ delivery: held.delivery, untriedUntil: dueAt });
+    if (giveBack.length > 0) this.signal();
+  }
+
+  /** Records the automatic upgrades the last sends made (off the claim-to-send path). */
+  private async recordUpgrades(now: number): Promise<void> {
+    if (this.upgraded.size === 0) return;
+    const targets = [...this.upgraded.values()];
+    this.upgraded.clear();
+    try {
+      await recordAutoUpgrades(this.rt.store, targets, now, this.rt.config.apiVersions, this.rt.log);
+    } catch (err) {
+      for (const target of targets) this.upgraded.set(target.id, target);
+      this.rt.log.error({ err }, 'could not record automatic API version upgrades; trying again on the next pass');
+    }
   }
 }
 
-function missing(reason: string): PostResult {
-  return { statusCode: null, headers: {}, body: null, error: reason, durationMs: 0 };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

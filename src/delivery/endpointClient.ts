@@ -1,5 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { Pool } from 'undici';
 import type { AddressPolicy } from './addressPolicy.js';
 
@@ -14,15 +16,39 @@ export interface PostResult {
 }
 
 const MAX_BODY = 1024;
+/**
+ * Read past the kept KiB (and dropped) so a keep-alive connection can be reused; a body longer
+ * than this closes its connection instead of costing more reading.
+ */
+const DISCARD_AT_MOST = 64 * 1024;
+/**
+ * Origins with a pool at most. A pool holds up to 64 sockets, which close after 30 s idle; the
+ * bound caps the pools themselves, whatever the number of webhooks and test sends. One unused
+ * for 10 minutes is closed and dropped.
+ */
+const MAX_POOLS = 1_000;
+const IDLE_POOL_MS = 10 * 60_000;
 
 /**
  * POSTs to partner endpoints over one keep-alive undici `Pool` per origin (measured ~10x the
  * per-request rate of global fetch here). Redirects are never followed. The host is resolved
  * by our own lookup, which refuses disallowed addresses, and the socket connects to the
  * address that lookup returned: there is no second resolution an attacker could change.
+ *
+ * Each request has one deadline, `timeoutMs`, from the start of connecting to the last byte of
+ * the body: undici's own timeouts are per phase, and its body timeout is the idle time between
+ * chunks, so a response dripping a byte a second never ended. The dispatcher's lease is derived
+ * from this deadline.
  */
 export class EndpointClient {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new LRUCache<string, Pool>({
+    max: MAX_POOLS,
+    ttl: IDLE_POOL_MS,
+    updateAgeOnGet: true,
+    // Closing lets requests still running on an evicted pool finish; nothing new goes to it.
+    dispose: (pool) => void pool.close().catch(() => {}),
+  });
+  private lastPurge = 0;
 
   constructor(
     private readonly policy: AddressPolicy,
@@ -42,33 +68,36 @@ export class EndpointClient {
       const refusal = this.policy.refusal(literal);
       if (refusal) return done({ statusCode: null, headers: {}, body: null, error: `refused: ${refusal}` });
     }
+    const deadline = AbortSignal.timeout(this.timeoutMs);
     try {
       const res = await this.pool(url.origin).request({
         method: 'POST',
         path: url.pathname + url.search,
         headers,
         body,
+        signal: deadline,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const text = await res.body.text();
-      return done({
-        statusCode: res.statusCode,
-        headers: res.headers,
-        body: text.length > MAX_BODY ? text.slice(0, MAX_BODY) : text,
-        error: null,
-      });
+      return done({ statusCode: res.statusCode, headers: res.headers, body: await firstKiB(res.body), error: null });
     } catch (err) {
-      return done({ statusCode: null, headers: {}, body: null, error: describe(err) });
+      const error = deadline.aborted ? `timeout: no complete answer within ${this.timeoutMs / 1000} s` : describe(err);
+      return done({ statusCode: null, headers: {}, body: null, error });
     }
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.destroy()));
+    const pools = [...this.pools.values()];
     this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy()));
   }
 
   private pool(origin: string): Pool {
+    const now = Date.now();
+    if (now - this.lastPurge > 60_000) {
+      this.lastPurge = now;
+      this.pools.purgeStale(); // idle pools are closed even if no new origin pushes them out
+    }
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {
@@ -99,6 +128,24 @@ export class EndpointClient {
       callback(null, allowed[0].address, allowed[0].family);
     });
   };
+}
+
+/**
+ * The first KiB of a body, as text; the rest is read and dropped as it comes (never buffered),
+ * up to `DISCARD_AT_MOST`, past which the body is abandoned and its connection closed.
+ */
+async function firstKiB(body: Readable): Promise<string> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    if (size < MAX_BODY) kept.push(chunk.subarray(0, MAX_BODY - size));
+    size += chunk.length;
+    if (size > MAX_BODY + DISCARD_AT_MOST) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(kept).toString('utf8');
 }
 
 function describe(err: unknown): string {

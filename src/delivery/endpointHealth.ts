@@ -75,6 +75,23 @@ export class EndpointHealth {
     return null;
   }
 
+  /**
+   * Gives back a slot `admit` counted for a request that was never made (its body could not be
+   * built): no verdict on the endpoint; a probe that was not sent lets the next one go.
+   */
+  cancel(webhookId: string, now: number): void {
+    const s = this.state(webhookId, now);
+    s.inFlight = Math.max(0, s.inFlight - 1);
+    s.probing = false;
+  }
+
+  /** Requests counted in flight over all endpoints (0 when every slot was released). */
+  slotsInUse(): number {
+    let n = 0;
+    for (const s of this.states.values()) n += s.inFlight;
+    return n;
+  }
+
   /** Endpoints that should not be claimed for now: open circuits and full in-flight limits. */
   blocked(now: number): string[] {
     const ids: string[] = [];

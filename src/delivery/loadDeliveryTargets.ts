@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../store/db.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import type { Clock } from '../util/clock.js';
@@ -49,17 +50,33 @@ interface CachedTarget {
   staleAt: number;
 }
 
+/** A webhook whose deliveries cannot be built: why, as its partner reads it in the attempt log. */
+export class BrokenTarget {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * Decrypted webhooks kept at most: a few hundred bytes each, so the bound is about a megabyte
+ * however many webhooks come and go; one idle for 10 minutes is dropped (deleted webhooks and
+ * rotated secrets leave no copies behind for long).
+ */
+const CACHED_TARGETS = 5_000;
+const IDLE_TARGET_MS = 10 * 60_000;
+
 /**
  * Loads the events and webhooks a claimed batch needs, two queries per batch. Decrypted
  * webhooks are cached until the row's `updated_at` changes (AES-GCM per delivery is waste), or
- * until a rotated-out secret's grace period ends, which changes no row.
+ * until a rotated-out secret's grace period ends, which changes no row. A webhook that cannot
+ * be decrypted or parsed comes back as a `BrokenTarget`: it fails its own deliveries only.
  */
 export class DeliveryTargets {
-  private readonly cache = new Map<string, CachedTarget>();
+  private readonly cache = new LRUCache<string, CachedTarget>({ max: CACHED_TARGETS, ttl: IDLE_TARGET_MS, updateAgeOnGet: true });
 
   constructor(
     private readonly encrypter: Encrypter,
     private readonly clock: Clock,
+    /** Called before each decryption (tests inject faults there). */
+    private readonly beforeDecrypt?: (webhookId: string) => void,
   ) {}
 
   async events(db: Db, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
@@ -76,7 +93,7 @@ export class DeliveryTargets {
     );
   }
 
-  async webhooks(db: Db, ids: readonly string[]): Promise<Map<string, Target>> {
+  async webhooks(db: Db, ids: readonly string[]): Promise<Map<string, Target | BrokenTarget>> {
     const unique = [...new Set(ids)];
     const rows = await db.all<WebhookRow>(
       `SELECT w.id, w.url, w.api_key_name, w.api_key_location, w.api_key_enc, w.secret_enc, w.previous_secret_enc,
@@ -85,12 +102,19 @@ export class DeliveryTargets {
         WHERE w.id IN (${placeholders(unique.length)})`,
       unique,
     );
-    const found = new Map<string, Target>();
+    const found = new Map<string, Target | BrokenTarget>();
     const now = this.clock.now();
     for (const row of rows) {
       let cached = this.cache.get(row.id);
       if (!cached || cached.target.updatedAt !== row.updated_at || now >= cached.staleAt) {
-        cached = this.decrypt(row, now);
+        try {
+          this.beforeDecrypt?.(row.id);
+          cached = this.decrypt(row, now);
+        } catch (err) {
+          this.cache.delete(row.id);
+          found.set(row.id, new BrokenTarget(`configuration error: ${(err as Error).message}`));
+          continue;
+        }
         this.cache.set(row.id, cached);
       }
       found.set(row.id, cached.target);
@@ -99,18 +123,25 @@ export class DeliveryTargets {
   }
 
   private decrypt(row: WebhookRow, now: number): CachedTarget {
-    const signingKeys = [secretKey(this.encrypter.decrypt(row.secret_enc))];
+    const open = (stored: string): string => {
+      try {
+        return this.encrypter.decrypt(stored);
+      } catch {
+        throw new Error("the webhook's stored secrets cannot be decrypted with the server's master key");
+      }
+    };
+    const signingKeys = [secretKey(open(row.secret_enc))];
     const graceEnds = row.previous_secret_expires_at;
     // During a rotation both secrets sign (Standard Webhooks allows several signatures), so a
     // receiver still verifying with the old secret keeps working until the grace period ends.
     const inGrace = row.previous_secret_enc !== null && graceEnds !== null && now < graceEnds;
-    if (inGrace) signingKeys.push(secretKey(this.encrypter.decrypt(row.previous_secret_enc as string)));
+    if (inGrace) signingKeys.push(secretKey(open(row.previous_secret_enc as string)));
     const target: Target = {
       id: row.id,
       url: new URL(row.url),
       apiKeyName: row.api_key_name,
       apiKeyLocation: row.api_key_location,
-      apiKey: this.encrypter.decrypt(row.api_key_enc),
+      apiKey: open(row.api_key_enc),
       signingKeys,
       apiVersion: row.api_version,
       languages: JSON.parse(row.languages),

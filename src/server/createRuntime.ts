@@ -20,7 +20,7 @@ export interface RuntimeOptions {
 export async function createRuntime(
   config: Config,
   options: RuntimeOptions = {},
-): Promise<{ rt: Runtime; generated: Secrets['generated'] }> {
+): Promise<{ rt: Runtime } & Pick<Secrets, 'generated' | 'sources'>> {
   const log = options.log ?? (await createLogger(config.logLevel));
   const observer = new Observer();
   const rules = loadRules(config.rulesFile);
@@ -44,7 +44,7 @@ export async function createRuntime(
       observer,
     };
     logDeliveryFailures(observer, log, rt.clock);
-    return { rt, generated: secrets.generated };
+    return { rt, generated: secrets.generated, sources: secrets.sources };
   } catch (err) {
     await store.close();
     throw err;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/app.js';
-import type { Config } from '../config/config.js';
+import { forgetGeneratedTokens, type Secrets } from '../config/bootstrapSecrets.js';
+import { type Config, ConfigError } from '../config/config.js';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { MqttIngest } from '../ingest/mqttIngest.js';
 import type { Runtime } from '../runtime.js';
@@ -28,7 +29,9 @@ export interface RunningHearthook {
  * Starts the roles asked for in one process: `api` (management API and ingest), `worker`
  * (the dispatcher), `scheduler` (periodic jobs) and `ingest-mqtt` (gateway messages from the
  * MQTT broker of HEARTHOOK_MQTT_URL; off without one, unless it is the only role asked for).
- * All of them by default.
+ * All of them by default. Everything that can refuse start-up (settings, rules, database, master
+ * key, port, broker) is done before new credentials are printed: a start that fails prints none
+ * and keeps none.
  */
 export async function startHearthook(
   config: Config,
@@ -36,17 +39,36 @@ export async function startHearthook(
   options: RuntimeOptions = {},
 ): Promise<RunningHearthook> {
   if (roles.length === 1 && roles[0] === 'ingest-mqtt' && !config.mqttUrl) {
-    throw new Error('HEARTHOOK_MQTT_URL: the ingest-mqtt role needs a broker (e.g. mqtt://hearthook:secret@broker:1883)');
+    throw new ConfigError('HEARTHOOK_MQTT_URL: the ingest-mqtt role needs a broker (e.g. mqtt://hearthook:secret@broker:1883)');
   }
-  const { rt, generated } = await createRuntime(config, options);
-  if (generated.adminToken || generated.ingestToken) {
-    // Printed once: only their hashes are stored.
-    const lines = ['', 'Hearthook made new credentials. They are shown only now; keep them:'];
-    if (generated.adminToken) lines.push(`  HEARTHOOK_ADMIN_TOKEN=${generated.adminToken}`);
-    if (generated.ingestToken) lines.push(`  HEARTHOOK_INGEST_TOKEN=${generated.ingestToken}`);
-    process.stdout.write(`${lines.join('\n')}\n\n`);
-  }
+  const { rt, generated, sources } = await createRuntime(config, options);
   const running: RunningHearthook = { rt, stop: async () => {} };
+  if (roles.includes('api')) {
+    try {
+      const app = await buildApp(rt);
+      running.app = app;
+      running.url = await app.listen({ port: config.port, host: config.host });
+      rt.observer.roles.set('api', { running: () => app.server.listening });
+    } catch (err) {
+      await running.app?.close();
+      await forgetGeneratedTokens(rt.store, { generated });
+      await rt.store.close();
+      throw listenError(err as NodeJS.ErrnoException, config);
+    }
+  }
+  if (roles.includes('ingest-mqtt') && config.mqttUrl) {
+    running.mqtt = new MqttIngest(rt);
+    try {
+      await running.mqtt.start();
+    } catch (err) {
+      await running.app?.close();
+      await forgetGeneratedTokens(rt.store, { generated });
+      await rt.store.close();
+      throw err;
+    }
+  }
+  printGenerated(generated);
+  rt.log.info(describeSources(sources), 'credentials: where each comes from');
   if (roles.includes('worker')) {
     const dispatcher = new Dispatcher(rt);
     running.dispatcher = dispatcher;
@@ -63,24 +85,7 @@ export async function startHearthook(
     scheduler.start();
     rt.observer.roles.set('scheduler', { running: () => scheduler.started });
   }
-  if (roles.includes('ingest-mqtt') && config.mqttUrl) {
-    running.mqtt = new MqttIngest(rt);
-    try {
-      await running.mqtt.start();
-    } catch (err) {
-      await running.scheduler?.stop();
-      await running.dispatcher?.stop();
-      await rt.store.close();
-      throw err;
-    }
-  }
-  if (roles.includes('api')) {
-    running.app = await buildApp(rt);
-    const app = running.app;
-    running.url = await app.listen({ port: config.port, host: config.host });
-    rt.observer.roles.set('api', { running: () => app.server.listening });
-    rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
-  }
+  if (running.url) rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
   running.stop = async () => {
     await running.app?.close();
     await running.mqtt?.stop();
@@ -89,4 +94,39 @@ export async function startHearthook(
     await rt.store.close();
   };
   return running;
+}
+
+/** Printed once: only their hashes are stored. */
+function printGenerated(generated: Secrets['generated']): void {
+  if (!generated.adminToken && !generated.ingestToken) return;
+  const lines = ['', 'Hearthook made new credentials. They are shown only now; keep them:'];
+  if (generated.adminToken) lines.push(`  HEARTHOOK_ADMIN_TOKEN=${generated.adminToken}`);
+  if (generated.ingestToken) lines.push(`  HEARTHOOK_INGEST_TOKEN=${generated.ingestToken}`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+const SOURCE_TEXT = { stored: 'stored in the database', generated: 'made on this start' };
+const VARIABLE = { adminToken: 'HEARTHOOK_ADMIN_TOKEN', ingestToken: 'HEARTHOOK_INGEST_TOKEN', masterKey: 'HEARTHOOK_MASTER_KEY' };
+
+/** Where the admin and ingest tokens and the master key come from, for the log (never values). */
+function describeSources(sources: Secrets['sources']): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(sources).map(([name, source]) => [
+      name,
+      source === 'configured' ? `from ${VARIABLE[name as keyof typeof VARIABLE]} (environment or flag)` : SOURCE_TEXT[source],
+    ]),
+  );
+}
+
+/** A listen error as a message naming the setting to change. */
+function listenError(err: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host}:${config.port}`;
+  if (err.code === 'EADDRINUSE') {
+    return new ConfigError(`port ${config.port} is in use on ${config.host} (another process listens there): choose another with --port or HEARTHOOK_PORT`);
+  }
+  if (err.code === 'EACCES') return new ConfigError(`not allowed to listen on ${where}: choose a port above 1023 with --port or HEARTHOOK_PORT`);
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+    return new ConfigError(`cannot listen on ${config.host}, not an address of this machine: change --host or HEARTHOOK_HOST`);
+  }
+  return err;
 }

@@ -1,6 +1,7 @@
 import type { RawMessage } from '../ingest/messageSchema.js';
 import { createFleet, type SimGateway } from './fleet.js';
 import { CallError, HearthookClient } from './hearthookClient.js';
+import { MqttFleet } from './mqttFleet.js';
 import { emptyStats, ProgressLine, type SimulationStats, summary } from './progress.js';
 import { Random } from './random.js';
 import { faultCatalogCodes, TrafficGenerator } from './traffic.js';
@@ -16,7 +17,12 @@ export interface SimulationOptions {
   durationMs?: number;
   faults: boolean;
   outages: boolean;
-  ingestToken: string;
+  /** Needed to send over HTTP (without `mqtt`). */
+  ingestToken?: string;
+  /** Publish over this MQTT broker instead of POST /v1/ingest: one client per gateway, with its will. */
+  mqtt?: URL;
+  /** Topic prefix on the broker (`<prefix>/<gatewayId>/messages`). */
+  mqttTopicPrefix?: string;
   /** With it the gateways are registered first (and paired, with `company`). */
   adminToken?: string;
   company?: string;
@@ -59,12 +65,15 @@ export async function runSimulation(options: SimulationOptions, io: SimulationIo
     faultCodes: faultCatalogCodes(),
     messageIdPrefix: `sim${options.seed.toString(36)}-${startedAt.toString(36)}`,
   });
-  const client = new HearthookClient(options.target, options.ingestToken, options.adminToken);
+  const client = new HearthookClient(options.target, options.ingestToken ?? '', options.adminToken);
   const stats = emptyStats();
 
   if (options.adminToken) await setUpFleet(client, fleet, options, io);
+  const runId = `sim${options.seed.toString(36)}-${startedAt.toString(36)}`;
+  const overMqtt = options.mqtt ? await connectFleet(options, fleet, stats, runId) : undefined;
+  const deliver = (batch: RawMessage[], first: boolean) => (overMqtt ? overMqtt.publish(batch) : send(client, batch, stats, first));
   // The first upload runs alone: a wrong token or unregistered gateways stop the run here.
-  for (const chunk of chunks(traffic.previousDay(startedAt), MAX_BATCH)) await send(client, chunk, stats, true);
+  for (const chunk of chunks(traffic.previousDay(startedAt), MAX_BATCH)) await deliver(chunk, true);
 
   const start = Date.now();
   const progress = new ProgressLine(io.stderr, start);
@@ -88,7 +97,7 @@ export async function runSimulation(options: SimulationOptions, io: SimulationIo
         due -= Math.max(1, messages.length);
       }
       for (const chunk of chunks(batch, MAX_BATCH)) {
-        const request: Promise<void> = send(client, chunk, stats, false)
+        const request: Promise<void> = deliver(chunk, false)
           .catch((err) => {
             fatal ??= err;
           })
@@ -103,11 +112,22 @@ export async function runSimulation(options: SimulationOptions, io: SimulationIo
     await sleep(TICK_MS, io.signal);
   }
   await Promise.allSettled(inFlight);
+  await overMqtt?.close();
   progress.update(stats, Date.now());
   progress.end();
   if (fatal !== undefined) throw fatal;
   io.stdout.write(summary(stats, { gateways: options.gateways, elapsedMs: Date.now() - start, seed: options.seed }));
+  if (overMqtt) io.stdout.write(`over MQTT: ${overMqtt.killed} gateway connections killed, so the broker published their wills\n`);
   return stats;
+}
+
+/** Every gateway's MQTT client, connected; a refusing broker ends the run with a SimulationError. */
+async function connectFleet(options: SimulationOptions, fleet: SimGateway[], stats: SimulationStats, runId: string): Promise<MqttFleet> {
+  try {
+    return await MqttFleet.connect(options.mqtt!, options.mqttTopicPrefix ?? 'hearthook/gateways', fleet, stats, runId);
+  } catch (err) {
+    throw new SimulationError((err as Error).message);
+  }
 }
 
 /** Registers every gateway (already there is fine) and pairs it with the company, if given. */

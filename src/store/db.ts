@@ -34,6 +34,12 @@ export interface Dialect {
   readonly lockRows: string;
   /** A subquery over the strings of one parameter given as a JSON array: `x IN (<this>)`. */
   readonly jsonTextList: string;
+  /**
+   * The time leases are measured by, in ms, taking one parameter: this process's clock. SQLite
+   * (one process) uses it as is; PostgreSQL ignores it and reads the server's clock, which every
+   * node shares, so a node whose clock runs behind cannot hold a lease past its end.
+   */
+  readonly leaseNow: string;
 }
 
 /** A database connection that can be closed, and can wake waiting dispatchers. */

@@ -13,10 +13,21 @@ import { SqliteStore } from './sqliteStore.js';
  * @example
  * const store = await openStore('postgres://postgres@127.0.0.1:5432/hearthook');
  */
-export async function openStore(
-  database: string,
-  options: { onError?: (err: Error) => void; onTransaction?: (ms: number) => void } = {},
-): Promise<Store> {
+export async function openStore(database: string, options: StoreOptions = {}): Promise<Store> {
+  try {
+    return await openEngine(database, options);
+  } catch (err) {
+    // "ECONNREFUSED" or "unable to open database file" alone do not say which setting to fix.
+    throw new Error(`cannot open the database ${describeDatabase(database)} (HEARTHOOK_DATABASE): ${(err as Error).message}`, { cause: err });
+  }
+}
+
+interface StoreOptions {
+  onError?: (err: Error) => void;
+  onTransaction?: (ms: number) => void;
+}
+
+async function openEngine(database: string, options: StoreOptions): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
     const { connectionString, schema } = splitSchema(database);
     const store = new PostgresStore({ connectionString, schema, onError: options.onError, onTransaction: options.onTransaction });
@@ -29,7 +40,12 @@ export async function openStore(
     return store;
   }
   const store = new SqliteStore(database, options.onTransaction);
-  migrateSqlite(store);
+  try {
+    migrateSqlite(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return store;
 }
 

@@ -64,6 +64,7 @@ export class PostgresStore implements Store {
     lockRowsSkipLocked: 'FOR UPDATE SKIP LOCKED',
     lockRows: 'FOR UPDATE',
     jsonTextList: 'SELECT jsonb_array_elements_text(CAST(? AS jsonb))',
+    leaseNow: 'COALESCE(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT), CAST(? AS BIGINT))',
   };
   readonly schema: string | undefined;
   /** The pool, for migrations and tests that need a client of their own. */

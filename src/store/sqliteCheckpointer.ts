@@ -73,10 +73,16 @@ export class SqliteCheckpointer {
     });
   }
 
-  /** Stops the worker; resolves once its connection is closed. */
+  /**
+   * Stops the worker; resolves once its connection is closed. The worker is ref'd again while we
+   * wait: an unref'd worker is nothing the event loop waits for, so a process with nothing else
+   * pending (a start-up that failed, `hearthook migrate`) exited with code 0 before this promise
+   * resolved, and the error or the "up to date" line after it was never seen.
+   */
   stop(): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
+      this.worker.ref();
       this.worker.postMessage('stop');
     }
     return this.exited;

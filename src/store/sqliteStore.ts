@@ -28,6 +28,7 @@ export class SqliteStore implements Store {
     lockRowsSkipLocked: '',
     lockRows: '',
     jsonTextList: 'SELECT value FROM json_each(?)',
+    leaseNow: 'CAST(? AS INTEGER)',
   };
   private readonly conn: Database.Database;
   private readonly statements = new Map<string, Statement>();

@@ -20,7 +20,7 @@ export function newToken(prefix: string): string {
 /** Parses a 32-byte master key given as base64 or hex. */
 export function parseMasterKey(text: string): Buffer {
   const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new Error('HEARTHOOK_MASTER_KEY must be 32 bytes, as base64 or 64 hex digits');
+  if (key.length !== 32) throw new Error('must be 32 bytes, as base64 or 64 hex digits (e.g. from `openssl rand -base64 32`)');
   return key;
 }
 

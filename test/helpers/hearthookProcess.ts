@@ -15,6 +15,32 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI (`hearthook <args>`) until it exits, with only `env` (and PATH) set: for
+ * commands that end (`migrate`, `rotate-master-key`) and starts that must fail. One that is still
+ * running after `killAfterMs` (a start that should have failed but serves) is killed: code null.
+ */
+export function runCli(args: string[], env: Record<string, string>, killAfterMs = 120_000): Promise<Finished> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d) => (stdout += d));
+  child.stderr?.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  return new Promise((done) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    }),
+  );
+}
+
 /** A real `hearthook serve` process, started with known tokens and loopback allowed. */
 export class HearthookProcess {
   private child: ChildProcess | undefined;
@@ -52,7 +78,8 @@ export class HearthookProcess {
     this.child.stdout?.on('data', (d) => (this.output += d));
     this.child.stderr?.on('data', (d) => (this.output += d));
     if (this.args.includes('--roles') && !this.args[this.args.indexOf('--roles') + 1].includes('api')) return this;
-    const deadline = Date.now() + 20_000;
+    // Generous: on a loaded machine (CI, 2 cores shared) a start has been seen taking 20 s.
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`hearthook exited (${this.child.exitCode}): ${this.output}`);
       try {
@@ -62,6 +89,7 @@ export class HearthookProcess {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    this.child.kill('SIGKILL'); // a start that never answered must not outlive the test run
     throw new Error(`hearthook did not start: ${this.output}`);
   }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 
 export interface Received {
   method: string;
@@ -61,5 +62,15 @@ export class Receiver {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Whether `secret` verifies a received delivery's Standard Webhooks signature. */
+export function verifies(secret: string, req: Received): boolean {
+  try {
+    new Webhook(secret).verify(req.body, req.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
   }
 }

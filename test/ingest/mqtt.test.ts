@@ -1,6 +1,10 @@
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MqttIngest } from '../../src/ingest/mqttIngest.js';
 import { reportPendingFaults } from '../../src/scheduler/jobs/reportPendingFaults.js';
+import { createRuntime } from '../../src/server/createRuntime.js';
 import { mqttSkipReason } from '../helpers/mqttBroker.js';
+import { testPostgresUrl } from '../helpers/testDatabase.js';
 import { admin } from '../helpers/testRuntime.js';
 import { MqttHarness } from './mqttHarness.js';
 
@@ -134,5 +138,37 @@ describe.skipIf(skip)(`MQTT ingest through a real Mosquitto${skip ? ` (skipped: 
       await h.until(() => connectivity().length === 2 * outage, 'OFFLINE from the will', 10_000);
     }
     expect(connectivity()).toEqual(['ONLINE', 'OFFLINE', 'ONLINE', 'OFFLINE']);
+  });
+
+  it.skipIf(!testPostgresUrl())('two nodes on PostgreSQL in one share group split the messages and together apply each once', async () => {
+    // A second node: its own runtime (connection pool) on the same schema, its own client id.
+    const { rt: rt2 } = await createRuntime({ ...h.hh.rt.config, ...h.mqttConfig('b') }, { clock: h.hh.clock, log: pino({ level: 'silent' }) });
+    const nodeB = new MqttIngest(rt2);
+    await nodeB.start();
+    const nodeA = h.ingest;
+    try {
+      const gateways = await Promise.all([1, 2, 3, 4].map(async () => (await h.partner()).gatewayId));
+      const perGateway = 100;
+      await Promise.all(
+        gateways.map(async (gatewayId) => {
+          const gw = await h.gateway(gatewayId);
+          for (let i = 0; i < perGateway; i++) {
+            await gw.publishAsync(h.topic(gatewayId), JSON.stringify({ kind: 'datapoint', key: `test.seq.${i}`, value: i }), { qos: 1 });
+          }
+        }),
+      );
+      const total = gateways.length * perGateway;
+      await h.until(() => nodeA.counters.accepted + nodeB.counters.accepted >= total, 'every message taken in', 60_000);
+      expect(nodeA.counters.accepted).toBeGreaterThan(0);
+      expect(nodeB.counters.accepted).toBeGreaterThan(0);
+      expect(nodeA.counters.accepted + nodeB.counters.accepted).toBe(total);
+      expect(nodeA.counters.duplicates + nodeB.counters.duplicates).toBe(0);
+      // One DATA_POINT per message (each key is new), none twice.
+      expect(await h.count("SELECT COUNT(*) AS n FROM events WHERE type = 'DATA_POINT'")).toBe(total);
+      expect(await h.count("SELECT COUNT(DISTINCT gateway_id || ' ' || data) AS n FROM events WHERE type = 'DATA_POINT'")).toBe(total);
+    } finally {
+      await nodeB.stop();
+      await rt2.store.close();
+    }
   });
 });

@@ -40,7 +40,8 @@ export class MqttHarness {
 
   /** The MQTT settings of this harness: its own prefix, share group and client id. */
   mqttConfig(node = 'a'): Partial<Config> {
-    return { mqttTopicPrefix: `${this.prefix}/gateways`, mqttShareGroup: this.prefix, mqttClientId: `${this.prefix}-${node}` };
+    // A short session expiry: the shared broker forgets the test's sessions soon after.
+    return { mqttTopicPrefix: `${this.prefix}/gateways`, mqttShareGroup: this.prefix, mqttClientId: `${this.prefix}-${node}`, mqttSessionExpiryMs: 120_000 };
   }
 
   /** Starts (another) MqttIngest on the harness's runtime; stopped at the end. */

@@ -1,19 +1,9 @@
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import type { Received } from '../helpers/receiver.js';
+import { verifies } from '../helpers/receiver.js';
 import { type Harness, startHarness } from './harness.js';
 
 const GRACE = 60_000; // short, so the clock stays within the package's 5-minute timestamp tolerance
-
-function verifies(secret: string, req: Received): boolean {
-  try {
-    new Webhook(secret).verify(req.body, req.headers as Record<string, string>);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('rotating a webhook secret', () => {
   let h: Harness;

@@ -54,7 +54,7 @@ describe('the recovery endpoints facing bad input and other partners', () => {
     { name: "testing another partner's webhook", method: 'POST', url: `/v1/webhooks/${webhookId}/test`, as: 'intruder', status: 404 },
     { name: "rotating another partner's secret", method: 'POST', url: `/v1/webhooks/${webhookId}/rotate-secret`, as: 'intruder', status: 404 },
     { name: 'rotating an unknown webhook', method: 'POST', url: '/v1/webhooks/wh_nothing/rotate-secret', as: 'owner', status: 404 },
-    { name: 'an unknown health status', method: 'GET', url: '/v1/admin/webhooks?status=broken', as: 'admin', status: 400, field: '/querystring/status' },
+    { name: 'an unknown health status', method: 'GET', url: '/v1/admin/webhooks?status=unwell', as: 'admin', status: 400, field: '/querystring/status' },
     { name: 'a health list without status', method: 'GET', url: '/v1/admin/webhooks', as: 'admin', status: 400, field: '/querystring/status' },
     { name: 'the health list with a partner key', method: 'GET', url: '/v1/admin/webhooks?status=failing', as: 'owner', status: 401 },
     { name: 'a retry without a key', method: 'POST', url: `/v1/deliveries/${deliveryId}/retry`, as: 'nobody', status: 401 },

@@ -112,13 +112,15 @@ export class Cluster {
     this.nodes.push(node);
     // Without the api role there is no port to ask; such a node's work shows in the database.
     if (roles && !roles.split(',').includes('api')) return node;
-    const deadline = Date.now() + 20_000;
+    // Generous: on a loaded machine (CI, 2 cores shared) a start has been seen taking 20 s.
+    const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) break;
       const ok = await fetch(`${node.url}/health`).then((r) => r.ok, () => false);
       if (ok) return node;
       await new Promise((r) => setTimeout(r, 100));
     }
+    proc.kill('SIGKILL'); // a start that never answered must not outlive the test run
     throw new Error(`${name} did not start:\n${node.output.join('')}`);
   }
 }

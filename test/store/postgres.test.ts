@@ -47,7 +47,7 @@ describe.skipIf(!url)('the PostgreSQL engine (skipped: set HEARTHOOK_TEST_DATABA
     // Two "nodes", each with several claims in flight at once, until the queue is empty.
     const node = async (store: Store, into: number[]) => {
       for (;;) {
-        const batches = await Promise.all([1, 2, 3].map(() => claimDeliveries(store, NOW, NOW + 60_000, 25)));
+        const batches = await Promise.all([1, 2, 3].map(() => claimDeliveries(store, { token: `t${Math.random()}`, now: NOW, leaseMs: 60_000, limit: 25, scheduleLength: 10 })));
         const rows = batches.flat();
         if (rows.length === 0) return;
         into.push(...rows.map((r) => r.id));
@@ -69,12 +69,12 @@ describe.skipIf(!url)('the PostgreSQL engine (skipped: set HEARTHOOK_TEST_DATABA
     const held = new Promise<void>((resolve) => (release = resolve));
     let first: number[] = [];
     const holder = db.store.transaction(async (tx) => {
-      first = (await claimDeliveries(tx, NOW, NOW + 60_000, 10)).map((r) => r.id);
+      first = (await claimDeliveries(tx, { token: 'first', now: NOW, leaseMs: 60_000, limit: 10, scheduleLength: 10 })).map((r) => r.id);
       await held; // keeps its 10 rows locked, uncommitted
     });
     await until(() => first.length === 10);
     const started = Date.now();
-    const second = (await claimDeliveries(other, NOW, NOW + 60_000, 20)).map((r) => r.id);
+    const second = (await claimDeliveries(other, { token: 'second', now: NOW, leaseMs: 60_000, limit: 20, scheduleLength: 10 })).map((r) => r.id);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(second).toHaveLength(10);
     expect(second.filter((id) => first.includes(id))).toEqual([]);

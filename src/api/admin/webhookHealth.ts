@@ -14,12 +14,14 @@ interface HealthRow {
   api_version: number;
   auto_upgraded_at: number | null;
   auto_upgraded_from: number | null;
+  broken_at: number | null;
+  broken_reason: string | null;
   queued: number | string;
   dead: number | string;
 }
 
 export interface HealthQuery {
-  status: 'failing' | 'disabled' | 'autoUpgraded';
+  status: 'failing' | 'disabled' | 'autoUpgraded' | 'broken';
   limit: number;
 }
 
@@ -28,7 +30,12 @@ const FILTERS: Record<HealthQuery['status'], string> = {
   disabled: 'w.enabled = 0',
   // API versions (issue 5): moved off a major past its end of support; the partner may need a word.
   autoUpgraded: 'w.auto_upgraded_at IS NOT NULL',
+  // Issue 11: its deliveries cannot be built (secrets that do not decrypt, a URL that does not parse).
+  broken: 'w.broken_at IS NOT NULL',
 };
+
+/** Every kind of trouble the list can be asked for, in the order the console shows them. */
+export const WEBHOOK_TROUBLES = Object.keys(FILTERS) as HealthQuery['status'][];
 
 const webhookHealthSchema = {
   type: 'object',
@@ -44,6 +51,8 @@ const webhookHealthSchema = {
     apiVersion: { type: 'integer', description: 'autoUpgraded list: the API major its events are rendered in' },
     autoUpgradedAt: { type: 'string', format: 'date-time', description: 'autoUpgraded list: when it was moved off a major past its end of support' },
     autoUpgradedFrom: { type: 'integer', description: 'autoUpgraded list: the major it was moved off then' },
+    brokenAt: { type: 'string', format: 'date-time', description: 'broken list: since when its deliveries cannot be built' },
+    brokenReason: { type: 'string', description: "broken list: why, as its deliveries' attempts say (configuration error: …)" },
     queued: { type: 'integer', description: 'deliveries waiting to be sent' },
     dead: { type: 'integer', description: 'dead deliveries (retryable, recoverable)' },
   },
@@ -60,12 +69,12 @@ export async function listTroubledWebhooks(db: Db, status: HealthQuery['status']
   // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
   const rows = await db.all<HealthRow>(
     `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
-            w.api_version, w.auto_upgraded_at, w.auto_upgraded_from,
+            w.api_version, w.auto_upgraded_at, w.auto_upgraded_from, w.broken_at, w.broken_reason,
             (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
             (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
        FROM webhooks w
       WHERE ${FILTERS[status]}
-      ORDER BY COALESCE(w.failing_since, w.disabled_at, w.auto_upgraded_at, w.updated_at), w.id
+      ORDER BY COALESCE(${status === 'broken' ? 'w.broken_at, ' : ''}w.failing_since, w.disabled_at, w.auto_upgraded_at, w.updated_at), w.id
       LIMIT ?`,
     [limit],
   );
@@ -80,6 +89,7 @@ export async function listTroubledWebhooks(db: Db, status: HealthQuery['status']
     ...(status === 'autoUpgraded'
       ? { apiVersion: r.api_version, autoUpgradedAt: iso(r.auto_upgraded_at), autoUpgradedFrom: r.auto_upgraded_from }
       : {}),
+    ...(status === 'broken' ? { brokenAt: iso(r.broken_at), brokenReason: r.broken_reason } : {}),
     // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
     queued: Number(r.queued),
     dead: Number(r.dead),
@@ -87,7 +97,7 @@ export async function listTroubledWebhooks(db: Db, status: HealthQuery['status']
 }
 
 /**
- * `GET /v1/admin/webhooks?status=failing|disabled`: the endpoints operators should look at,
+ * `GET /v1/admin/webhooks?status=failing|disabled|autoUpgraded|broken`: the endpoints operators should look at,
  * longest-troubled first, with how much is waiting for each. `status` is required: this is a
  * list of trouble, and an absent filter would read as "every webhook".
  *
@@ -102,8 +112,11 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
         tags: ['Operator'],
         security: [{ adminToken: [] }],
         operationId: 'listWebhookHealth',
-        description: 'Operators: webhooks whose deliveries keep failing, that were disabled (410 Gone, days of failures, or by the partner), or that were moved to the current major automatically, with their queued and dead deliveries.',
-        summary: 'Webhooks whose endpoint is failing, or that are disabled',
+        summary: 'Webhooks whose endpoint is failing, that are disabled, were upgraded automatically, or are broken',
+        description:
+          'The webhooks operators should look at, longest-troubled first, with how many deliveries wait for each and how many are dead. ' +
+          '`broken` lists webhooks whose deliveries cannot be built (their secrets do not decrypt with the master key, their URL does not parse): ' +
+          'each of their attempts fails with `configuration error: …`, other webhooks are not held up, and the flag clears at their next success.',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -111,9 +124,9 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
           properties: {
             status: {
               type: 'string',
-              enum: ['failing', 'disabled', 'autoUpgraded'],
+              enum: ['failing', 'disabled', 'autoUpgraded', 'broken'],
               description:
-                'failing: enabled, and no success since failingSince; disabled: not enabled; autoUpgraded: moved off a major past its end of support',
+                'failing: enabled, and no success since failingSince; disabled: not enabled; autoUpgraded: moved off a major past its end of support; broken: its deliveries cannot be built (e.g. secrets that do not decrypt with the master key), flagged until one succeeds',
             },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
           },

@@ -7,7 +7,7 @@ import { badRequest } from '../httpError.js';
 import { eventTypeSchema, gatewayIdSchema, problems } from '../schemas.js';
 
 /** A position in one company's stream of events: after the recipient row (tx_order, id). */
-interface Cursor {
+export interface Cursor {
   txOrder: number;
   id: number;
 }
@@ -114,48 +114,64 @@ export function eventRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request) => {
       const { after, gatewayId, type, limit } = request.query;
-      const cursor = after === undefined ? { txOrder: -1, id: 0 } : decodeCursor(after);
+      const cursor = after === undefined ? START : decodeCursor(after);
       if (!cursor) throw badRequest('/querystring/after', 'is not a cursor this API gave out (use nextCursor of a page)');
-
-      const horizon = await settledHorizon(rt.store, request.companyId);
-      const where: string[] = [];
-      const args: unknown[] = [request.companyId, cursor.txOrder, cursor.id, request.companyId, cursor.txOrder, horizon];
-      if (gatewayId !== undefined) {
-        where.push('e.gateway_id = ?');
-        args.push(gatewayId);
-      }
-      if (type !== undefined) {
-        where.push('e.type = ?');
-        args.push(type);
-      }
-      // "After (tx_order, id)" as two index ranges merged in order: the rest of the cursor's
-      // transaction (committed whole: it was below the horizon when the cursor was given out),
-      // then later transactions below the horizon. A row-value comparison says the
-      // same, but SQLite then scans the company's rows from the start (30 ms at 200k rows, 0.3
-      // ms like this). One row more than asked for tells whether another page follows.
-      const rows = await rt.store.all<Row>(
-        `SELECT r.recipient_id, r.tx_order, e.id, e.type, e.gateway_id, e.data, e.occurred_at, e.created_at
-           FROM (SELECT id AS recipient_id, tx_order, event_id FROM event_recipients
-                  WHERE company_id = ? AND tx_order = ? AND id > ?
-                 UNION ALL
-                 SELECT id AS recipient_id, tx_order, event_id FROM event_recipients
-                  WHERE company_id = ? AND tx_order > ? AND tx_order < ?) r
-           JOIN events e ON e.id = r.event_id
-          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY r.tx_order, r.recipient_id
-          LIMIT ?`,
-        [...args, limit + 1],
-      );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      const languages = page.length > 0 ? await companyLanguages(rt.store, request.companyId) : [];
+      const page = await readEvents(rt, request.companyId, cursor, { gatewayId, type }, limit);
       return {
-        data: page.map((row) => envelope(row, languages)),
-        nextCursor: last ? encodeCursor({ txOrder: last.tx_order, id: last.recipient_id }) : (after ?? null),
-        hasMore: rows.length > limit,
+        data: page.events.map((e) => e.event),
+        nextCursor: page.events.at(-1)?.cursor ?? after ?? null,
+        hasMore: page.hasMore,
       };
     },
   );
+}
+
+/** Before the first event. */
+export const START: Cursor = { txOrder: -1, id: 0 };
+
+/** One page of a company's events after `cursor`, each with the cursor just past it. */
+export async function readEvents(
+  rt: Runtime,
+  companyId: string,
+  cursor: Cursor,
+  filters: { gatewayId?: string; type?: EventType },
+  limit: number,
+): Promise<{ events: Array<{ cursor: string; event: Record<string, unknown> }>; hasMore: boolean }> {
+  const horizon = await settledHorizon(rt.store, companyId);
+  const where: string[] = [];
+  const args: unknown[] = [companyId, cursor.txOrder, cursor.id, companyId, cursor.txOrder, horizon];
+  if (filters.gatewayId !== undefined) {
+    where.push('e.gateway_id = ?');
+    args.push(filters.gatewayId);
+  }
+  if (filters.type !== undefined) {
+    where.push('e.type = ?');
+    args.push(filters.type);
+  }
+  // "After (tx_order, id)" as two index ranges merged in order: the rest of the cursor's
+  // transaction (committed whole: it was below the horizon when the cursor was given out),
+  // then later transactions below the horizon. A row-value comparison says the
+  // same, but SQLite then scans the company's rows from the start (30 ms at 200k rows, 0.3
+  // ms like this). One row more than asked for tells whether another page follows.
+  const rows = await rt.store.all<Row>(
+    `SELECT r.recipient_id, r.tx_order, e.id, e.type, e.gateway_id, e.data, e.occurred_at, e.created_at
+       FROM (SELECT id AS recipient_id, tx_order, event_id FROM event_recipients
+              WHERE company_id = ? AND tx_order = ? AND id > ?
+             UNION ALL
+             SELECT id AS recipient_id, tx_order, event_id FROM event_recipients
+              WHERE company_id = ? AND tx_order > ? AND tx_order < ?) r
+       JOIN events e ON e.id = r.event_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY r.tx_order, r.recipient_id
+      LIMIT ?`,
+    [...args, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const languages = page.length > 0 ? await companyLanguages(rt.store, companyId) : [];
+  return {
+    events: page.map((row) => ({ cursor: encodeCursor({ txOrder: row.tx_order, id: row.recipient_id }), event: envelope(row, languages) })),
+    hasMore: rows.length > limit,
+  };
 }
 
 /**

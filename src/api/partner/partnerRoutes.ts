@@ -6,6 +6,7 @@ import { contractRoutes } from './contracts.js';
 import { deliveryRoutes } from './deliveries.js';
 import { deliveryActionRoutes } from './deliveryActions.js';
 import { eventRoutes } from './events.js';
+import { eventStreamRoutes } from './eventStream.js';
 import { hvacStatusRoutes } from './hvacStatus.js';
 import { webhookRoutes } from './webhooks.js';
 import { webhookUpgradeRoutes } from './webhookUpgrade.js';
@@ -25,6 +26,7 @@ export function partnerRoutes(rt: Runtime): FastifyPluginAsync {
     webhookSecretRoutes(app, rt);
     webhookTestRoutes(app, rt);
     eventRoutes(app, rt);
+    eventStreamRoutes(app, rt);
     hvacStatusRoutes(app, rt);
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import { buildRequest } from '../../delivery/buildRequest.js';
 import { EndpointClient } from '../../delivery/endpointClient.js';
-import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
+import { BrokenTarget, DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { newEventId } from '../../util/ids.js';
@@ -98,6 +98,10 @@ export class TestSender {
     // What a real delivery would get now: the pinned major, or the current one past its support.
     const major = query.apiVersion ?? effectiveMajor(webhook.api_version, now, versions);
     // Sequence 0: real sequences start at 1, so a gap-checking receiver can skip test events.
+    // A webhook whose secrets cannot be decrypted is not sent to: the answer says why, as its deliveries' attempts do.
+    if (target instanceof BrokenTarget) {
+      return { statusCode: null, durationMs: 0, responseBody: null, error: target.reason, apiVersion: major, eventId: event.id, eventType: type, body: '' };
+    }
     const { url, headers, body } = buildRequest(event, target, 0, major, now, versions);
     const result = await this.client.post(url, headers, body);
     return {

@@ -116,23 +116,27 @@
   const redraws = [];
   const PALETTE = ['#f97316', '#3b82f6', '#a855f7', '#14b8a6', '#eab308', '#ef4444'];
   const axis = (extra = {}) => ({
+    size: 58,
     stroke: css('--muted'),
     grid: { stroke: css('--border'), width: 1 },
     ticks: { stroke: css('--border'), width: 1 },
     ...extra,
   });
-  const line = (label, color, extra = {}) => ({ label, stroke: color, width: 2, spanGaps: false, ...extra });
+  const line = (label, color, extra = {}) => ({ label, stroke: color, width: 2, points: { show: false }, ...extra });
+  // A webhook's minutes without attempts are gaps: points show a lone minute between them.
+  const dots = { points: { show: true, size: 5 } };
+  const ms = (_, ticks) => ticks.map((v) => (v === null ? '' : `${v} ms`));
   const SHAPES = {
     webhook: (d) => ({
       data: [d.times, d.successRate.map((v) => (v === null ? null : v * 100)), d.p50, d.p99],
       series: [
         {},
-        line('Success %', '#22c55e', { scale: '%', value: (_, v) => (v === null ? '—' : `${v.toFixed(1)} %`) }),
-        line('p50 ms', '#3b82f6', { scale: 'ms' }),
-        line('p99 ms', '#f97316', { scale: 'ms', dash: [6, 4] }),
+        line('Success %', '#22c55e', { ...dots, scale: '%', value: (_, v) => (v === null ? '—' : `${v.toFixed(1)} %`) }),
+        line('p50 ms', '#3b82f6', { ...dots, scale: 'ms' }),
+        line('p99 ms', '#f97316', { ...dots, scale: 'ms', dash: [6, 4] }),
       ],
-      scales: { '%': { range: [0, 100] }, ms: { distr: 3 } },
-      axes: [axis(), axis({ scale: '%', values: (_, t) => t.map((v) => `${v}%`) }), axis({ scale: 'ms', side: 1, grid: { show: false }, values: (_, t) => t.map((v) => `${v} ms`) })],
+      scales: { '%': { range: [0, 100] }, ms: { range: (_u, _min, max) => [0, Math.max(10, max ?? 0)] } },
+      axes: [axis(), axis({ scale: '%', values: (_, t) => t.map((v) => `${v}%`) }), axis({ scale: 'ms', side: 1, grid: { show: false }, values: ms })],
     }),
     events: (d) => ({
       data: [d.times, ...Object.values(d.events)],
@@ -145,6 +149,10 @@
       axes: [axis(), axis({ values: (_, t) => t.map((v) => `${v}/s`) })],
     }),
   };
+  // The system's theme can change under an open page (and the browser tests switch it).
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    for (const redraw of redraws) redraw();
+  });
   for (const fig of $$('[data-chart]')) {
     const plotEl = $('.plot', fig);
     let plot;

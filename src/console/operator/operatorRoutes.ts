@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { listTroubledWebhooks } from '../../api/admin/webhookHealth.js';
+import { listTroubledWebhooks, WEBHOOK_TROUBLES } from '../../api/admin/webhookHealth.js';
 import type { Runtime } from '../../runtime.js';
 import { packageVersion } from '../../util/packageVersion.js';
 import { guard } from '../guard.js';
@@ -12,8 +12,6 @@ import { consoleSchema } from '../routeSchema.js';
 
 /** How often the fleet counters are sent to an open fleet page. */
 const FLEET_TICK_MS = 2000;
-/** The troubled lists the operator sees, in the order shown. */
-const TROUBLE = ['failing', 'disabled', 'autoUpgraded'] as const;
 
 /** The operator's pages under /console/operator (admin-token sessions only). */
 export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsync {
@@ -39,7 +37,7 @@ export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsy
     );
 
     app.get('/webhooks', consoleSchema('showConsoleTroubledWebhooks', 'Failing, disabled, broken and auto-upgraded webhooks across companies'), async (request, reply) => {
-      const lists = await Promise.all(TROUBLE.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200) })));
+      const lists = await Promise.all(WEBHOOK_TROUBLES.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200) })));
       const names = new Map((await listCompanies(rt.store)).map((c) => [c.id, c.name]));
       return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, now: rt.clock.now() });
     });

@@ -66,11 +66,11 @@ export async function fleetSeries(db: Db, range: Range, now: number): Promise<Fl
   const perSecond = w.stepMs / 1000;
   const [events, attempts] = await Promise.all([
     db.all<{ bucket: number | string; type: string; n: number | string }>(
-      'SELECT (created_at - ?) / ? AS bucket, type, COUNT(*) AS n FROM events WHERE created_at >= ? GROUP BY 1, 2',
+      'SELECT CAST((created_at - ?) / ? AS INTEGER) AS bucket, type, COUNT(*) AS n FROM events WHERE created_at >= ? GROUP BY 1, 2',
       [w.from, w.stepMs, w.from],
     ),
     db.all<{ bucket: number | string; ok: number | string; n: number | string }>(
-      `SELECT (attempted_at - ?) / ? AS bucket, COUNT(*) AS n,
+      `SELECT CAST((attempted_at - ?) / ? AS INTEGER) AS bucket, COUNT(*) AS n,
               SUM(CASE WHEN status_code >= 200 AND status_code < 300 THEN 1 ELSE 0 END) AS ok
          FROM delivery_attempts a WHERE attempted_at >= ? GROUP BY 1`,
       [w.from, w.stepMs, w.from],

@@ -4,6 +4,8 @@
  * percentiles come from a per-bucket histogram counted in SQL, so a day of a busy webhook is
  * a few hundred rows to JavaScript, not one per attempt (the same approximation as Prometheus'
  * histogram_quantile: a percentile is reported as the upper bound of the bucket it falls in).
+ * Buckets are CAST to integers: SQLite binds JavaScript numbers as REAL, so its division would
+ * otherwise make one group per attempt.
  */
 import type { Db } from '../../store/db.js';
 
@@ -78,7 +80,7 @@ export async function webhookSeries(db: Db, webhookId: string, range: Range, now
   const w = windowOf(range, now);
   // Reads the window's attempts through delivery_attempts_time (migration 015), keeps this webhook's.
   const rows = await db.all<HistogramRow>(
-    `SELECT (a.attempted_at - ?) / ? AS bucket, ${latencyClass} AS latency, COUNT(*) AS n,
+    `SELECT CAST((a.attempted_at - ?) / ? AS INTEGER) AS bucket, ${latencyClass} AS latency, COUNT(*) AS n,
             SUM(CASE WHEN a.status_code >= 200 AND a.status_code < 300 THEN 1 ELSE 0 END) AS ok
        FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
       WHERE a.attempted_at >= ? AND d.webhook_id = ?

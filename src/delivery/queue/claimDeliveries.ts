@@ -9,31 +9,50 @@ export interface ClaimedDelivery {
   /** Including this attempt: counted at claim, so a crash mid-delivery still counts. */
   attempts: number;
   api_version: number | null;
+  /** The claim holding the row: every later move of it names this token. */
+  claim_token: string;
+}
+
+export interface ClaimRequest {
+  /** Names this claim; unique per claim statement (dispatcher id and a counter). */
+  token: string;
+  now: number;
+  /** How long the lease lasts, measured by the lease clock (`Dialect.leaseNow`). */
+  leaseMs: number;
+  limit: number;
+  /** The retry schedule's length: rows with this many attempts (or their own higher limit) are used up. */
+  scheduleLength: number;
+  /** Endpoints this dispatcher cannot send to now (open circuit, in-flight limit reached): left untouched. */
+  skipWebhooks?: readonly string[];
 }
 
 /**
- * Takes up to `limit` due deliveries of enabled webhooks, oldest due first, and leases them
- * until `leaseUntil`. `skipWebhooks`: endpoints this dispatcher cannot send to now (open
- * circuit, in-flight limit reached), left in the queue untouched.
- * One statement: the inner SELECT skips rows other nodes hold locked (where the engine can).
+ * The attempts a delivery may use: the schedule's, or more when a manual retry granted them.
+ * Shared by the claim (which skips used-up rows) and the reclaim (which dead-letters them).
  */
-export function claimDeliveries(
-  db: Db,
-  now: number,
-  leaseUntil: number,
-  limit: number,
-  skipWebhooks: readonly string[] = [],
-): Promise<ClaimedDelivery[]> {
+export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE ? END';
+
+/**
+ * Takes up to `limit` due deliveries of enabled webhooks with attempts left, oldest due first,
+ * counts the attempt and leases them under `token`. One statement: the inner SELECT skips rows
+ * other nodes hold locked (where the engine can).
+ *
+ * @example const rows = await claimDeliveries(db, { token: 'a1b2.7', now, leaseMs: 60_000, limit: 100, scheduleLength: 10 });
+ */
+export function claimDeliveries(db: Db, claim: ClaimRequest): Promise<ClaimedDelivery[]> {
+  const { token, now, leaseMs, limit, scheduleLength, skipWebhooks = [] } = claim;
   return db.all<ClaimedDelivery>(
     `UPDATE deliveries
-        SET status = 'delivering', attempts = attempts + 1, next_attempt_at = NULL, lease_until = ?, updated_at = ?
+        SET status = 'delivering', attempts = attempts + 1, next_attempt_at = NULL,
+            lease_until = ${db.dialect.leaseNow} + CAST(? AS BIGINT), claim_token = ?, updated_at = ?
       WHERE id IN (SELECT id FROM deliveries
                     WHERE next_attempt_at <= ?
+                      AND attempts < ${ATTEMPT_CAP}
                       AND webhook_id NOT IN (SELECT id FROM webhooks WHERE enabled = 0)
                       AND webhook_id NOT IN (${db.dialect.jsonTextList})
                     ORDER BY next_attempt_at
                     LIMIT ? ${db.dialect.lockRowsSkipLocked})
-  RETURNING id, event_id, webhook_id, gateway_id, sequence, attempts, api_version`,
-    [leaseUntil, now, now, JSON.stringify(skipWebhooks), limit],
+  RETURNING id, event_id, webhook_id, gateway_id, sequence, attempts, api_version, claim_token`,
+    [now, leaseMs, token, now, now, scheduleLength, scheduleLength, JSON.stringify(skipWebhooks), limit],
   );
 }

@@ -3,6 +3,8 @@ import { valuesList } from '../../store/valuesList.js';
 
 export interface AttemptRecord {
   deliveryId: number;
+  /** The claim that made the attempt. */
+  claimToken: string | null;
   attemptedAt: number;
   statusCode: number | null;
   durationMs: number;
@@ -17,9 +19,17 @@ export async function recordAttempts(db: Db, attempts: readonly AttemptRecord[])
   for (let i = 0; i < attempts.length; i += ROWS_PER_STATEMENT) {
     const chunk = attempts.slice(i, i + ROWS_PER_STATEMENT);
     await db.run(
-      `INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error)
-       VALUES ${valuesList('(?, ?, ?, ?, ?, ?)', chunk.length)}`,
-      chunk.flatMap((a) => [a.deliveryId, a.attemptedAt, a.statusCode, a.durationMs, a.responseBody, a.error]),
+      `INSERT INTO delivery_attempts (delivery_id, claim_token, attempted_at, status_code, duration_ms, response_body, error)
+       VALUES ${valuesList('(?, ?, ?, ?, ?, ?, ?)', chunk.length)}`,
+      chunk.flatMap((a) => [a.deliveryId, a.claimToken, a.attemptedAt, a.statusCode, a.durationMs, storable(a.responseBody), storable(a.error)]),
     );
   }
+}
+
+/**
+ * Text PostgreSQL can store: without NUL, which it refuses in text (an endpoint that answers
+ * with one would otherwise fail every write of the batch its outcome is in, again and again).
+ */
+function storable(text: string | null): string | null {
+  return text?.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
 }

@@ -11,7 +11,8 @@ import type { Db } from '../../store/db.js';
 export function recoverDeliveries(db: Db, webhookId: string, since: number, now: number): Promise<number> {
   return db.run(
     `UPDATE deliveries
-        SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
+        SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, next_attempt_at = ?,
+            attempt_limit = attempts + 1, updated_at = ?
       WHERE webhook_id = ? AND status = 'dead' AND created_at >= ?`,
     [now, now, webhookId, since],
   );

@@ -4,6 +4,7 @@ import type { Db } from '../../store/db.js';
  * Puts one failed or dead delivery of `companyId`'s webhooks back in the queue, due `now`.
  * `attempts` is left alone: a manual retry continues the delivery's schedule instead of starting
  * a new one, so if this attempt fails and the schedule is used up the delivery is dead again.
+ * `attempt_limit` grants that one more try (the claim skips deliveries whose attempts are used up).
  * Returns false when no such delivery is failed or dead (the caller tells 404 from 409).
  *
  * @example if (!(await retryDelivery(db, 42, companyId, now))) throw conflict;
@@ -11,7 +12,8 @@ import type { Db } from '../../store/db.js';
 export async function retryDelivery(db: Db, id: number, companyId: string, now: number): Promise<boolean> {
   const changed = await db.run(
     `UPDATE deliveries
-        SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, next_attempt_at = ?, updated_at = ?
+        SET status = CASE WHEN attempts > 0 THEN 'failed' ELSE 'pending' END, next_attempt_at = ?,
+            attempt_limit = attempts + 1, updated_at = ?
       WHERE id = ? AND status IN ('failed', 'dead')
         AND webhook_id IN (SELECT id FROM webhooks WHERE company_id = ?)`,
     [now, now, id, companyId],

@@ -1,11 +1,14 @@
 import { reclaimExpiredLeases } from '../../delivery/queue/reclaimExpiredLeases.js';
 import type { Runtime } from '../../runtime.js';
 
-/** Returns deliveries whose worker died mid-delivery to the queue, and wakes dispatchers. */
+/**
+ * Takes back deliveries whose worker died or stalled mid-delivery: queued again (dead when
+ * their attempts are used up), and wakes dispatchers. Returns how many it took back.
+ */
 export async function reclaimLeases(rt: Runtime): Promise<number> {
-  const reclaimed = await reclaimExpiredLeases(rt.store, rt.clock.now());
+  const { reclaimed, dead } = await reclaimExpiredLeases(rt.store, rt.clock.now(), rt.config.retrySchedule.length);
   if (reclaimed > 0) {
-    rt.log.warn({ reclaimed }, 'reclaimed deliveries whose lease expired');
+    rt.log.warn({ reclaimed, dead }, 'reclaimed deliveries whose lease expired');
     rt.store.notifyWork();
   }
   return reclaimed;

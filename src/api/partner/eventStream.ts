@@ -1,0 +1,136 @@
+import type { FastifyInstance } from 'fastify';
+import type { EventType } from '../../domain/eventTypes.js';
+import type { Runtime } from '../../runtime.js';
+import { badRequest, HttpError } from '../httpError.js';
+import { eventTypeSchema, gatewayIdSchema, problems } from '../schemas.js';
+import { type Cursor, decodeCursor, readEvents, START } from './events.js';
+
+/** A comment line this often keeps proxies and load balancers from closing an idle stream. */
+export const KEEP_ALIVE_MS = 15_000;
+/** How often a stream reads the catch-up query when no work notification wakes it sooner. */
+const POLL_MS = 1_000;
+/** Open streams per process at most: each reads the database about once a second. */
+const MAX_STREAMS = 1_000;
+const PAGE = 200;
+
+interface StreamQuery {
+  after?: string;
+  gatewayId?: string;
+  type?: EventType;
+}
+
+/**
+ * `GET /v1/events/stream`: the catch-up API as Server-Sent Events. Each event is one SSE message
+ * whose `id:` is the catch-up cursor just past it, so a client that reconnects with
+ * `Last-Event-ID` (browsers' EventSource does it by itself) or `?after=` resumes exactly there:
+ * nothing skipped, nothing repeated. The same entitlement as `GET /v1/events`, on any node: the
+ * stream reads the database, woken early by the store's work notifications (LISTEN/NOTIFY on
+ * PostgreSQL) and at the latest every second.
+ *
+ * @example
+ * curl -N "$H/v1/events/stream" -H "x-api-key: $KEY"
+ * # id: MTIuMzQ
+ * # event: DATA_POINT
+ * # data: {"id":"evt_…","type":"DATA_POINT",…}
+ */
+export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
+  const open = new Set<() => void>();
+  app.addHook('onClose', async () => {
+    for (const stop of open) stop();
+  });
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/events/stream',
+    {
+      schema: {
+        tags: ['Events'],
+        security: [{ partnerKey: [] }],
+        operationId: 'streamEvents',
+        summary: 'The events the caller is entitled to, live, as Server-Sent Events; resumes from Last-Event-ID',
+        description:
+          'Sends every event GET /v1/events would list, oldest first, then each new one as it is committed, as `text/event-stream`: `id:` is the catch-up cursor past the event, `event:` its type, `data:` the envelope. Reconnect with the `Last-Event-ID` header (or `after`) to resume exactly where the stream stopped. A comment line every 15 s keeps idle connections open.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: { type: 'string', maxLength: 64, description: 'a cursor (an `id:` of this stream, or nextCursor of GET /v1/events); omit to start at the oldest kept event' },
+            gatewayId: gatewayIdSchema,
+            type: eventTypeSchema,
+          },
+        },
+        headers: {
+          type: 'object',
+          properties: { 'last-event-id': { type: 'string', maxLength: 64, description: 'the `id:` of the last event received; wins over `after`' } },
+        },
+        response: {
+          200: { description: 'an endless `text/event-stream`', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...problems(),
+          503: problems(503)[503],
+        },
+      },
+    },
+    async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      const [field, text] = typeof lastEventId === 'string' ? ['/headers/last-event-id', lastEventId] : ['/querystring/after', request.query.after];
+      let cursor: Cursor | undefined = text === undefined ? START : decodeCursor(text);
+      if (!cursor) throw badRequest(field, 'is not a cursor this API gave out');
+      if (open.size >= MAX_STREAMS) throw new HttpError(503, 'too many event streams are open on this node; retry later', undefined, { 'retry-after': '5' });
+      const { gatewayId, type } = request.query;
+      const companyId = request.companyId;
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write('retry: 2000\n\n');
+
+      let stopped = false;
+      let wake: (() => void) | undefined;
+      const unsubscribe = rt.store.onWork(() => wake?.());
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        unsubscribe();
+        open.delete(stop);
+        wake?.();
+        raw.end();
+      };
+      open.add(stop);
+      request.raw.on('close', stop);
+
+      let lastWrite = Date.now();
+      try {
+        while (!stopped) {
+          const page = await readEvents(rt, companyId, cursor, { gatewayId, type }, PAGE);
+          if (stopped) break;
+          if (page.events.length > 0) {
+            raw.write(page.events.map(({ cursor: id, event }) => `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join(''));
+            cursor = decodeCursor(page.events.at(-1)!.cursor)!;
+            lastWrite = Date.now();
+          } else if (Date.now() - lastWrite >= KEEP_ALIVE_MS) {
+            raw.write(': keep-alive\n\n');
+            lastWrite = Date.now();
+          }
+          if (page.hasMore) continue;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, Math.min(POLL_MS, KEEP_ALIVE_MS - (Date.now() - lastWrite)));
+            function done() {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve();
+            }
+            wake = done;
+          });
+        }
+      } catch (err) {
+        request.log.warn({ err }, 'event stream ended by an error');
+      } finally {
+        stop();
+      }
+    },
+  );
+}

@@ -1,0 +1,237 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { type RunningHearthook, startHearthook } from '../../src/server/startHearthook.js';
+import { Receiver } from '../helpers/receiver.js';
+import { seedPartner } from '../helpers/seed.js';
+import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testDatabase.js';
+import { ADMIN_TOKEN, admin, INGEST_TOKEN, ingest } from '../helpers/testRuntime.js';
+import { currentMajor, listVersions } from '../../src/versions/registry.js';
+import { capture, launchChromium, watchErrors } from './browser.js';
+import { seedHistory } from './history.js';
+import pino from 'pino';
+
+/**
+ * The console in a real browser (Debian's chromium through playwright-core) against a real
+ * Hearthook (API, dispatcher and scheduler in this process, listening on loopback) and a real
+ * partner endpoint that the test makes fail and recover.
+ */
+describe('the console in a browser', () => {
+  let hh: RunningHearthook;
+  let base: string;
+  let browser: Browser;
+  let receiver: Receiver;
+  let partner: Awaited<ReturnType<typeof seedPartner>>;
+  let apiKey: string;
+  let dropSchema = async () => {};
+  const errors: string[] = [];
+  let connected = false;
+  let latestMajor = 0;
+  let historyWebhookId = '';
+
+  /** A gateway message that changes its connectivity, so each one makes one CONNECTIVITY_STATUS delivery. */
+  const toggleGateway = async () => {
+    connected = !connected;
+    const res = await fetch(`${base}/v1/ingest`, {
+      method: 'POST',
+      headers: { ...ingest, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'connection', gatewayId: partner.gatewayId, status: connected ? 'CONNECTED' : 'DISCONNECTED' }),
+    });
+    expect(res.status).toBe(202);
+  };
+
+  const newPage = async (context: BrowserContext): Promise<Page> => {
+    const page = await context.newPage();
+    watchErrors(page, errors);
+    return page;
+  };
+  const signIn = async (page: Page, credential: string) => {
+    await page.goto(`${base}/console/sign-in`);
+    await page.getByLabel('API key or operator token').fill(credential);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/console\/(webhooks|operator)$/);
+  };
+  const chartsDrawn = (page: Page) => page.waitForFunction(() => [...document.querySelectorAll('[data-chart]')].every((f) => f.querySelector('.uplot')));
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    receiver = await new Receiver().start();
+    const postgres = testPostgresUrl();
+    const schema = postgres ? newTestSchema(postgres) : undefined;
+    if (postgres && schema) dropSchema = () => dropTestSchema(postgres, schema.schema);
+    const config = loadConfig(
+      {},
+      {
+        port: 0,
+        host: '127.0.0.1',
+        database: schema?.database ?? ':memory:',
+        adminToken: ADMIN_TOKEN,
+        ingestToken: INGEST_TOKEN,
+        allowHttp: true,
+        allowPrivateNetworks: ['127.0.0.0/8'],
+        // Three quick attempts, then dead: the walk sees a delivery die in a second.
+        retrySchedule: [0, 200, 200],
+        pollIntervalMs: 100,
+        circuitFailureThreshold: 1000,
+        logLevel: 'silent',
+      },
+    );
+    hh = await startHearthook(config, ['api', 'worker', 'scheduler'], { log: pino({ level: process.env.CONSOLE_TEST_LOG ?? 'silent' }) });
+    base = hh.url!.replace('0.0.0.0', '127.0.0.1');
+    // Pinned to the oldest major still supported, so the walk can upgrade it after the side-by-side.
+    const now = hh.rt.clock.now();
+    const supported = listVersions(now, config.apiVersions).filter((v) => v.status === 'current' || v.status === 'deprecated');
+    partner = await seedPartner(hh.rt, { url: receiver.url, eventTypes: ['CONNECTIVITY_STATUS'], apiVersion: supported[0].major });
+    latestMajor = currentMajor(now, config.apiVersions);
+    await hh.rt.store.run("UPDATE webhooks SET description = 'Dispatch board (production)' WHERE id = ?", [partner.webhookId]);
+    await hh.rt.store.run("UPDATE companies SET name = 'Nordwind Heating' WHERE id = ?", [partner.companyId]);
+    historyWebhookId = await seedHistory(hh.rt, partner.companyId, partner.gatewayId);
+    const minted = await fetch(`${base}/v1/admin/companies/${partner.companyId}/api-keys`, { method: 'POST', headers: admin });
+    apiKey = ((await minted.json()) as { apiKey: string }).apiKey;
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hh?.stop();
+    await receiver?.stop();
+    await dropSchema();
+  });
+
+  it('walks a partner through a live delivery, a dead one, a retry and a secret rotation; an operator sees the fleet move', async () => {
+    const partnerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage(partnerContext);
+    await signIn(page, apiKey);
+    expect(await page.content()).not.toContain(apiKey);
+
+    // The whole log (with the seeded hour of another webhook), then the walked webhook's.
+    await page.goto(`${base}/console/deliveries`);
+    await page.waitForSelector('[data-live-state].on');
+    await capture(page, 'partner-deliveries-all');
+    // A delivery appears live in the log, then its attempts on its own page.
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
+    await page.waitForSelector('[data-live-state].on');
+    await page.evaluate(() => {
+      (window as unknown as { stayed: boolean }).stayed = true;
+    });
+    await toggleGateway();
+    const delivered = page.locator('tbody tr[data-status="delivered"]');
+    await delivered.first().waitFor();
+    const firstId = (await delivered.first().getAttribute('id'))!.replace('delivery-', '');
+    await page.locator(`#delivery-${firstId} a`).first().click();
+    await page.waitForURL(new RegExp(`/console/deliveries/${firstId}$`));
+    await expect.poll(() => page.locator('[data-attempts] tbody tr').count()).toBe(1);
+    await expect(page.locator('[data-attempts] tbody tr').first().textContent()).resolves.toContain('200');
+    await capture(page, 'partner-delivery');
+
+    // The endpoint fails: the next delivery is tried three times and goes dead, live.
+    receiver.reply = () => ({ status: 503, body: 'maintenance' });
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
+    await page.waitForSelector('[data-live-state].on');
+    await page.evaluate(() => {
+      (window as unknown as { stayed: boolean }).stayed = true;
+    });
+    await toggleGateway();
+    const dead = page.locator('tbody tr[data-status="dead"]');
+    await dead.first().waitFor({ timeout: 20_000 });
+    const deadId = (await dead.first().getAttribute('id'))!.replace('delivery-', '');
+    await capture(page, 'partner-deliveries');
+
+    // Fixed, retried from the row: it turns delivered without a reload.
+    receiver.reply = () => ({ status: 200, body: 'ok' });
+    await page.locator(`#delivery-${deadId}`).getByRole('button', { name: 'Retry' }).click();
+    await page.locator(`#delivery-${deadId}[data-status="delivered"]`).waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+
+    // The webhook's page: status, charts, actions; the secret is rotated and shown once.
+    await page.goto(`${base}/console/webhooks`);
+    await capture(page, 'partner-webhooks');
+    await page.goto(`${base}/console/webhooks/${historyWebhookId}`);
+    await chartsDrawn(page);
+    await capture(page, 'partner-webhook-history');
+    await page.goto(`${base}/console/webhooks`);
+    await page.getByRole('link', { name: 'Dispatch board (production)' }).click();
+    await chartsDrawn(page);
+    await capture(page, 'partner-webhook');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const secret = (await page.locator('[data-secret]').textContent())!.trim();
+    await capture(page, 'partner-secret-rotated');
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(partner.secret);
+    await page.goto(`${base}/console/webhooks/${partner.webhookId}`);
+    expect(await page.content()).not.toContain(secret);
+    // What is delivered from now on verifies with the new secret.
+    const seen = receiver.received.length;
+    await toggleGateway();
+    await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBeGreaterThan(seen);
+    const last = receiver.received[receiver.received.length - 1];
+    expect(() => new Webhook(secret).verify(last.body, last.headers as Record<string, string>)).not.toThrow();
+
+    // Test send shows the payload as rendered.
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect(page.locator('[data-test-payload]').textContent()).resolves.toContain('CONNECTIVITY_STATUS');
+    await capture(page, 'partner-test-sent');
+
+    // Upgrade after seeing one event in both majors side by side (when an older major is still supported).
+    const pinned = (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!;
+    if (pinned.api_version < latestMajor) {
+      await page.getByRole('link', { name: `Upgrade to v${latestMajor}…` }).click();
+      await expect.poll(() => page.locator('pre.code').count()).toBe(2);
+      await capture(page, 'partner-upgrade');
+      await page.getByRole('button', { name: `Upgrade to v${latestMajor}` }).click();
+      await expect(page.locator('.notice').textContent()).resolves.toContain(`API version ${latestMajor}`);
+      await expect.poll(async () => (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!.api_version).toBe(latestMajor);
+    }
+
+    for (const [name, path] of [
+      ['partner-contracts', '/console/contracts'],
+      ['partner-catalog', '/console/catalog'],
+    ] as const) {
+      await page.goto(`${base}${path}`);
+      await capture(page, name);
+    }
+
+    // The operator: fleet counters and the failing webhook move as the endpoint fails again.
+    const operatorContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const op = await newPage(operatorContext);
+    await signIn(op, ADMIN_TOKEN);
+    await op.waitForSelector('[data-live-state].on');
+    await chartsDrawn(op);
+    const failing = op.locator('[data-counter="failingEndpoints"]');
+    const deadLetters = op.locator('[data-counter="deadTotal"]');
+    await expect(failing.textContent()).resolves.toBe('0');
+    const deadBefore = Number(await deadLetters.textContent());
+    await op.goto(`${base}/console/operator/webhooks`);
+    expect(await op.locator('[data-trouble="failing"] tr[data-webhook]').count()).toBe(0);
+    await op.goto(`${base}/console/operator`);
+    await op.waitForSelector('[data-live-state].on');
+    receiver.reply = () => ({ status: 500, body: 'down' });
+    await toggleGateway();
+    await expect.poll(() => failing.textContent(), { timeout: 20_000 }).toBe('1');
+    await expect.poll(async () => Number(await deadLetters.textContent()), { timeout: 20_000 }).toBe(deadBefore + 1);
+    await capture(op, 'operator-fleet');
+    await op.goto(`${base}/console/operator/webhooks`);
+    await expect(op.locator(`[data-trouble="failing"] tr[data-webhook="${partner.webhookId}"]`).count()).resolves.toBe(1);
+    await capture(op, 'operator-webhooks');
+    await op.goto(`${base}/console/operator/companies`);
+    await capture(op, 'operator-companies');
+
+    // On a phone.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const mobile = await newPage(phone);
+    await signIn(mobile, apiKey);
+    await capture(mobile, 'phone-webhooks');
+    await mobile.goto(`${base}/console/deliveries`);
+    await capture(mobile, 'phone-deliveries');
+
+    // Signing out ends the session: the next page is the sign-in form.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/console\/sign-in$/);
+    await capture(page, 'sign-in');
+    await page.goto(`${base}/console/webhooks`);
+    await page.waitForURL(/\/console\/sign-in$/);
+
+    expect(errors).toEqual([]);
+  }, 600_000);
+});
