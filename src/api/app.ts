@@ -8,13 +8,14 @@ import { packageVersion } from '../util/packageVersion.js';
 import { openapiWebhooks } from '../versions/schemas/openapiWebhooks.js';
 import { adminRoutes } from './admin/adminRoutes.js';
 import { useApiVersionHeader } from './apiVersionHeader.js';
-import { errorHandler, notFoundHandler } from './errorHandler.js';
+import { badUrlHandler, errorHandler, notFoundHandler } from './errorHandler.js';
 import { addCommonProblems } from './openapi/commonProblems.js';
 import { registerDocsPage } from './openapi/docsPage.js';
 import { partnerRoutes } from './partner/partnerRoutes.js';
 import { RequestLog, requestId } from './requestLog.js';
 import { serverLimits } from './serverLimits.js';
 import { compileValidator } from './validators.js';
+import { refuseMalformedInput } from './wellFormedInput.js';
 import { versionRoutes } from './versionRoutes.js';
 
 /**
@@ -28,6 +29,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     genReqId: requestId,
     bodyLimit: 8 * 1024 * 1024,
     ...serverLimits(rt.config),
+    frameworkErrors: badUrlHandler,
   });
   app.server.maxConnections = rt.config.maxConnections;
   app.setValidatorCompiler(compileValidator);
@@ -56,6 +58,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Lone surrogates, NUL, unsafe integers and deep nesting, anywhere in a request: 400 first.
+  app.addHook('preValidation', refuseMalformedInput);
   useApiVersionHeader(app, rt);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -59,3 +59,13 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
     .type(PROBLEM)
     .send({ type: 'about:blank', title: `no route ${request.method} ${request.url.split('?')[0]}`, status: 404 });
 }
+
+/**
+ * Fastify's own refusals before routing (a path with malformed percent-encoding such as
+ * `%ED%A0%80`, an encoded lone surrogate) leave as problem+json like every other error.
+ */
+export function badUrlHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code !== 'FST_ERR_BAD_URL') return errorHandler(error, request, reply);
+  const errors: FieldError[] = [{ field: '/params', message: 'the path is not valid percent-encoded UTF-8' }];
+  reply.code(400).type(PROBLEM).send({ type: 'about:blank', title: 'invalid request: /params the path is not valid percent-encoded UTF-8', status: 400, errors });
+}

@@ -105,7 +105,7 @@ export const createdWebhookSchema = {
 export const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead'] as const;
 
 const deliveryProperties = {
-  id: { type: 'integer' },
+  id: { type: 'string', description: 'opaque delivery id, e.g. dlv_Qm9vT3R0aGVyV2lzZUtleQ' },
   eventId: { type: 'string' },
   webhookId: { type: 'string' },
   gatewayId: { type: 'string' },

@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { isTimestamp } from '../util/timestamps.js';
 
 const common: Options = { allErrors: true, removeAdditional: false, discriminator: true, useDefaults: true, strict: false };
 
@@ -8,8 +9,11 @@ const common: Options = { allErrors: true, removeAdditional: false, discriminato
 const textParts = new Ajv({ ...common, coerceTypes: 'array' });
 // A JSON body has real types: `"apiVersion": "2"` or `"enabled": "false"` is an error, not a guess.
 const jsonBody = new Ajv({ ...common, coerceTypes: false });
-addFormats.default(textParts);
-addFormats.default(jsonBody);
+for (const ajv of [textParts, jsonBody]) {
+  addFormats.default(ajv);
+  // One strict reading of time everywhere (src/util/timestamps.ts): real dates, years 2000–2100.
+  ajv.addFormat('date-time', { type: 'string', validate: isTimestamp });
+}
 
 /**
  * Compiles route schemas: JSON bodies strictly, everything that arrives as text with type

@@ -5,6 +5,8 @@ import { problems } from '../api/schemas.js';
 import { limitIngest } from '../limits/ingestRateLimit.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import type { Runtime } from '../runtime.js';
+import { parseTimestamp } from '../util/timestamps.js';
+import { checkValueTypes } from './dataPointTypes.js';
 import { ingestBatch, UnknownGatewaysError } from './ingestBatch.js';
 import { checkIngestBody, ingestBodySchema, MAX_BATCH, type RawMessage } from './messageSchema.js';
 
@@ -49,6 +51,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           (data: unknown) => {
             if (httpPart !== 'body') return true;
             const errors = checkIngestBody(data);
+            if (errors.length === 0) errors.push(...checkValueTypes(rt.rules, Array.isArray(data) ? data : [data as RawMessage], Array.isArray(data)));
             if (errors.length === 0) return true;
             rt.observer.ingestRejected('http', Array.isArray(data) ? data.length : 1);
             return { error: invalid(errors) };
@@ -94,6 +97,6 @@ function invalid(errors: FieldError[]): HttpError {
  */
 function toGatewayMessage(raw: RawMessage): GatewayMessage {
   const message = raw as unknown as GatewayMessage;
-  if (raw.sentAt !== undefined) message.sentAt = Date.parse(raw.sentAt);
+  if (raw.sentAt !== undefined) message.sentAt = parseTimestamp(raw.sentAt)!;
   return message;
 }

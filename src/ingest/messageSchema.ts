@@ -1,4 +1,5 @@
 import type { FieldError } from '../api/httpError.js';
+import { isTimestamp, TIMESTAMP_RULE } from '../util/timestamps.js';
 
 /** The most messages one ingest request may carry. */
 export const MAX_BATCH = 1000;
@@ -83,7 +84,6 @@ export interface RawMessage {
 const BY_KIND = new Map<unknown, (typeof KINDS)[number]>(KINDS.map((k) => [k.properties.kind.const, k]));
 const KIND_NAMES = KINDS.map((k) => k.properties.kind.const).join(', ');
 const PATTERNS = new Map<string, RegExp>();
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
  * Checks an ingest body against `ingestBodySchema` and lists every problem as a JSON pointer
@@ -136,9 +136,7 @@ function checkValue(schema: Schema, value: unknown): string | undefined {
     if (schema.minLength !== undefined && value.length < schema.minLength) return `must have at least ${schema.minLength} characters`;
     if (schema.maxLength !== undefined && value.length > schema.maxLength) return `must have at most ${schema.maxLength} characters`;
     if (schema.pattern !== undefined && !pattern(schema.pattern).test(value)) return `must match ${schema.pattern}`;
-    if (schema.format === 'date-time' && !(DATE_TIME.test(value) && Number.isFinite(Date.parse(value)))) {
-      return 'must be an RFC 3339 date-time such as 2026-03-29T14:05:00Z';
-    }
+    if (schema.format === 'date-time' && !isTimestamp(value)) return TIMESTAMP_RULE;
   }
   return undefined;
 }

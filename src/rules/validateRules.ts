@@ -3,6 +3,11 @@ import { parseDuration } from '../config/duration.js';
 /** How a data point key is reported (see `rules/default.json` for the meaning of each). */
 export interface DataPointRuleData {
   report: 'threshold' | 'onChange' | 'ignore';
+  /**
+   * What a value of the key must be; ingest refuses others with a 400 naming `/body/<i>/value`.
+   * Absent: `number` for threshold and counter rules (a string could never be compared), else `any`.
+   */
+  valueType?: 'number' | 'string' | 'any';
   threshold?: { absolute?: number; relative?: number };
   counter?: boolean;
   unit?: string;
@@ -28,6 +33,7 @@ export interface RuleData {
 
 const SEVERITIES = ['ERROR', 'WARNING', 'INFO'];
 const REPORTS = ['threshold', 'onChange', 'ignore'];
+const VALUE_TYPES = ['number', 'string', 'any'];
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 type Json = Record<string, unknown>;
@@ -92,9 +98,14 @@ export function validateRuleData(data: unknown): string[] {
 }
 
 function dataPointRule(value: unknown, path: string, problems: string[]): void {
-  const rule = object(value, path, ['report', 'threshold', 'counter', 'unit'], problems);
+  const rule = object(value, path, ['report', 'valueType', 'threshold', 'counter', 'unit'], problems);
   if (!rule) return;
   if (!REPORTS.includes(rule.report as string)) problems.push(`${path}/report: must be one of ${REPORTS.join(', ')}`);
+  if (rule.valueType !== undefined && !VALUE_TYPES.includes(rule.valueType as string)) {
+    problems.push(`${path}/valueType: must be one of ${VALUE_TYPES.join(', ')}`);
+  } else if (rule.valueType !== undefined && rule.valueType !== 'number' && (rule.report === 'threshold' || rule.counter === true)) {
+    problems.push(`${path}/valueType: a threshold or counter rule compares numbers; it must be number`);
+  }
   if (rule.counter !== undefined && typeof rule.counter !== 'boolean') problems.push(`${path}/counter: must be true or false`);
   if (rule.unit !== undefined && typeof rule.unit !== 'string') problems.push(`${path}/unit: must be a string`);
   if (rule.threshold !== undefined) {

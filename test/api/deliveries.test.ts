@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
 import { startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
 import { actOnContract, createGateway, createPartner, createWebhook, pair, type Partner } from './fixtures.js';
 
 interface Delivery {
-  id: number;
+  id: string;
   eventId: string;
   webhookId: string;
   gatewayId: string;
@@ -40,7 +41,7 @@ describe('partner deliveries', () => {
   it('lists a webhook’s deliveries newest first, with the event type and ISO times', async () => {
     const res = await list();
     expect(res.statusCode).toBe(200);
-    const { data, nextBefore } = res.json<{ data: Delivery[]; nextBefore: number | null }>();
+    const { data, nextBefore } = res.json<{ data: Delivery[]; nextBefore: string | null }>();
     expect(data.map((d) => d.sequence)).toEqual([5, 4, 3, 2, 1]);
     expect(nextBefore).toBeNull();
     expect(data[0]).toMatchObject({
@@ -58,7 +59,7 @@ describe('partner deliveries', () => {
     const seen: number[] = [];
     let query = '?limit=2';
     for (let page = 0; page < 5; page++) {
-      const body = (await list(query)).json<{ data: Delivery[]; nextBefore: number | null }>();
+      const body = (await list(query)).json<{ data: Delivery[]; nextBefore: string | null }>();
       seen.push(...body.data.map((d) => d.sequence));
       if (body.nextBefore === null) break;
       query = `?limit=2&before=${body.nextBefore}`;
@@ -78,14 +79,15 @@ describe('partner deliveries', () => {
   it('shows one delivery with its attempts, oldest first', async () => {
     const [newest] = (await list('?limit=1')).json<{ data: Delivery[] }>().data;
     const t = hh.clock.now();
-    await hh.rt.store.run('UPDATE deliveries SET attempts = 2, status = ?, last_status_code = 500 WHERE id = ?', ['failed', newest.id]);
+    const rowId = (await deliveryIds(hh.rt.store)).decode(newest.id);
+    await hh.rt.store.run('UPDATE deliveries SET attempts = 2, status = ?, last_status_code = 500 WHERE id = ?', ['failed', rowId]);
     for (const [at, code, error] of [
       [t + 1000, 503, null],
       [t, null, 'connect ECONNREFUSED'],
     ] as const) {
       await hh.rt.store.run(
         'INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms, response_body, error) VALUES (?, ?, ?, ?, ?, ?)',
-        [newest.id, at, code, 12, code ? 'busy' : null, error],
+        [rowId, at, code, 12, code ? 'busy' : null, error],
       );
     }
     const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${newest.id}`, headers: partner.headers });
@@ -104,5 +106,30 @@ describe('partner deliveries', () => {
     const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${newest.id}`, headers: other.headers });
     expect(res.statusCode).toBe(404);
     expect(res.json().title).toBe('delivery not found');
+  });
+
+  it('shows opaque dlv_ ids that reveal no count: consecutive deliveries look unrelated, forged ones are not found', async () => {
+    const data = (await list()).json<{ data: Delivery[] }>().data;
+    const ids = await deliveryIds(hh.rt.store);
+    for (const d of data) {
+      expect(d.id).toMatch(/^dlv_[A-Za-z0-9_-]{22}$/);
+      expect(ids.encode(ids.decode(d.id)!)).toBe(d.id);
+    }
+    const rowIds = data.map((d) => ids.decode(d.id)!);
+    expect(Math.max(...rowIds) - Math.min(...rowIds)).toBe(data.length - 1); // consecutive inside…
+    expect(new Set(data.map((d) => d.id.slice(4, 8))).size).toBe(data.length); // …unrelated outside
+    const forged = `dlv_${Buffer.alloc(16).toString('base64url')}`;
+    for (const id of [forged, `${data[0].id.slice(0, -1)}${data[0].id.endsWith('A') ? 'B' : 'A'}`]) {
+      const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${id}`, headers: partner.headers });
+      expect(res.statusCode).toBe(404);
+    }
+    for (const id of ['1', '42', 'dlv_short', `${data[0].id}x`]) {
+      const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${id}`, headers: partner.headers });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors[0].field).toBe('/params/id');
+    }
+    const bad = await list('?before=dlv_AAAAAAAAAAAAAAAAAAAAAA');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('/querystring/before');
   });
 });

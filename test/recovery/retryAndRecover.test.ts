@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
 import { type Harness, startHarness } from './harness.js';
 
 describe('retrying one delivery', () => {
@@ -8,8 +9,9 @@ describe('retrying one delivery', () => {
   });
   afterEach(() => h.close());
 
-  const retry = (id: number, headers: Record<string, string>) =>
-    h.hh.app.inject({ method: 'POST', url: `/v1/deliveries/${id}/retry`, headers });
+  const publicId = async (id: number) => (await deliveryIds(h.hh.rt.store)).encode(id);
+  const retry = async (id: number, headers: Record<string, string>) =>
+    h.hh.app.inject({ method: 'POST', url: `/v1/deliveries/${await publicId(id)}/retry`, headers });
 
   it('re-sends a dead delivery, and a second failure makes it dead again without a new schedule', async () => {
     const p = await h.partner();
@@ -25,7 +27,7 @@ describe('retrying one delivery', () => {
 
     const res = await retry(row.id, p.headers);
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ id: row.id, status: 'failed', attempts: 3, nextAttemptAt: new Date(h.hh.clock.now()).toISOString() });
+    expect(res.json()).toMatchObject({ id: await publicId(row.id), status: 'failed', attempts: 3, nextAttemptAt: new Date(h.hh.clock.now()).toISOString() });
 
     await h.deliverDue();
     expect(h.receiver.received).toHaveLength(4);

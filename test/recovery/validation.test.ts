@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
 import { snapshot } from '../api/fixtures.js';
 import { admin } from '../helpers/testRuntime.js';
 import { type Harness, startHarness } from './harness.js';
@@ -20,7 +21,7 @@ describe('the recovery endpoints facing bad input and other partners', () => {
   let owner: Record<string, string>;
   let intruder: Record<string, string>;
   let webhookId: string;
-  let deliveryId: number;
+  let deliveryId: string;
   beforeAll(async () => {
     h = await startHarness({ retrySchedule: [0] });
     const p = await h.partner({ eventTypes: ['CONNECTIVITY_STATUS'] });
@@ -30,15 +31,17 @@ describe('the recovery endpoints facing bad input and other partners', () => {
     h.receiver.reply = () => ({ status: 500 });
     await h.emit(p.gatewayId);
     await h.deliverDue();
-    [{ id: deliveryId }] = await h.deliveries(webhookId); // dead: retryable by its owner only
+    const [{ id }] = await h.deliveries(webhookId); // dead: retryable by its owner only
+    deliveryId = (await deliveryIds(h.hh.rt.store)).encode(id);
   });
   afterAll(() => h.close());
 
   const since = { since: '2026-01-01T00:00:00Z' };
   const cases = (): Case[] => [
-    { name: 'a delivery id that is no number', method: 'POST', url: '/v1/deliveries/abc/retry', as: 'owner', status: 400, field: '/params/id' },
+    { name: 'a delivery id that is no dlv_ id', method: 'POST', url: '/v1/deliveries/abc/retry', as: 'owner', status: 400, field: '/params/id' },
     { name: "retrying another partner's delivery", method: 'POST', url: `/v1/deliveries/${deliveryId}/retry`, as: 'intruder', status: 404 },
-    { name: 'retrying an unknown delivery', method: 'POST', url: '/v1/deliveries/999999/retry', as: 'owner', status: 404 },
+    { name: 'a delivery id that is the internal number', method: 'POST', url: '/v1/deliveries/1/retry', as: 'owner', status: 400, field: '/params/id' },
+    { name: 'retrying an unknown delivery', method: 'POST', url: '/v1/deliveries/dlv_AAAAAAAAAAAAAAAAAAAAAA/retry', as: 'owner', status: 404 },
     { name: 'a since that is no time', method: 'POST', url: `/v1/webhooks/${webhookId}/recover`, payload: { since: 'yesterday' }, as: 'owner', status: 400, field: '/body/since' },
     { name: 'a since without a time zone', method: 'POST', url: `/v1/webhooks/${webhookId}/recover`, payload: { since: '2026-01-01T00:00:00' }, as: 'owner', status: 400, field: '/body/since' },
     { name: 'a missing since', method: 'POST', url: `/v1/webhooks/${webhookId}/recover`, payload: {}, as: 'owner', status: 400, field: '/body/since' },

@@ -55,6 +55,7 @@ describe('rule set', () => {
     expect(rules.offlineAfter).toBe(15 * 60_000);
     expect(rules.ruleFor('hvac.emon.compressor.powerCurrent')).toEqual({
       report: 'threshold',
+      valueType: 'number',
       threshold: { absolute: 250, relative: 0.1 },
       unit: 'W',
     });
@@ -83,7 +84,14 @@ describe('rule set', () => {
   it('fails to load a bad operator file with an error naming the file and each bad path', () => {
     const file = operatorFile('bad.json', {
       faults: { transientFaultWindow: '2 minutes', relevantSeverities: ['ERROR', 'FATAL'] },
-      dataPoints: { keys: { 'hvac.x': { report: 'threshold' }, 'hvac.y': { report: 'sometimes' } } },
+      dataPoints: {
+        keys: {
+          'hvac.x': { report: 'threshold' },
+          'hvac.y': { report: 'sometimes' },
+          'hvac.z': { report: 'threshold', threshold: { absolute: 1 }, valueType: 'string' },
+          'hvac.w': { report: 'onChange', valueType: 'text' },
+        },
+      },
       connectivty: {},
     });
     expect(() => loadRules(file)).toThrowError(file);
@@ -97,6 +105,8 @@ describe('rule set', () => {
     expect(message).toContain('/faults/relevantSeverities/1');
     expect(message).toContain('/dataPoints/keys/hvac.x/threshold');
     expect(message).toContain('/dataPoints/keys/hvac.y/report');
+    expect(message).toContain('/dataPoints/keys/hvac.z/valueType: a threshold or counter rule compares numbers');
+    expect(message).toContain('/dataPoints/keys/hvac.w/valueType: must be one of number, string, any');
     expect(message).toContain('/connectivty: is not a known setting');
   });
 

@@ -13,7 +13,7 @@ interface CreateCompanyBody {
 }
 
 /** Language tags as the fault translations use them: `en`, `de`, `pt-BR`, `zh-Hant-TW`. */
-const languageTag = { type: 'string', pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$', description: 'BCP 47 tag, e.g. en, de, pt-BR' };
+const languageTag = { type: 'string', maxLength: 35, pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$', description: 'BCP 47 tag, e.g. en, de, pt-BR' };
 
 const companySchema = {
   type: 'object',

@@ -89,7 +89,7 @@ export function contractAdminRoutes(app: FastifyInstance, rt: Runtime): void {
           type: 'object',
           additionalProperties: false,
           required: ['companyId', 'consent'],
-          properties: { companyId: { type: 'string', minLength: 1 }, consent: consentSchema },
+          properties: { companyId: { type: 'string', minLength: 1, maxLength: 64 }, consent: consentSchema },
         },
         response: { 201: contractSchema, ...problems(404, 409) },
       },

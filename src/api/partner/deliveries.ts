@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { notFound } from '../httpError.js';
+import { type DeliveryIds, deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
+import { badRequest, notFound } from '../httpError.js';
 import { DELIVERY_STATUSES, deliverySchema, deliveryWithAttemptsSchema, iso, problems } from '../schemas.js';
 import { type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from './deliveryQueries.js';
 import { findOwnWebhook } from './webhooks.js';
@@ -8,13 +9,13 @@ import { findOwnWebhook } from './webhooks.js';
 interface DeliveryQuery {
   status?: (typeof DELIVERY_STATUSES)[number];
   limit: number;
-  before?: number;
+  before?: string;
 }
 
-/** A delivery row as the API shows it. */
-export function deliveryJson(row: DeliveryRow) {
+/** A delivery row as the API shows it: its id public (`dlv_…`). */
+export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
   return {
-    id: row.id,
+    id: ids.encode(row.id),
     eventId: row.event_id,
     webhookId: row.webhook_id,
     gatewayId: row.gateway_id,
@@ -52,7 +53,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
           properties: {
             status: { type: 'string', enum: [...DELIVERY_STATUSES] },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            before: { type: 'integer', minimum: 1, description: 'only deliveries with a smaller id' },
+            before: { ...deliveryIdSchema, description: 'only deliveries older than this one (the nextBefore of the previous page)' },
           },
         },
         response: {
@@ -60,7 +61,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
             type: 'object',
             properties: {
               data: { type: 'array', items: deliverySchema },
-              nextBefore: { type: ['integer', 'null'], description: 'null on the last page' },
+              nextBefore: { type: ['string', 'null'], description: 'a delivery id to pass as before; null on the last page' },
             },
           },
           ...problems(404),
@@ -69,15 +70,20 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request) => {
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
-      const { status, limit, before } = request.query;
+      const { status, limit } = request.query;
+      const ids = await deliveryIds(rt.store);
+      const before = request.query.before === undefined ? undefined : ids.decode(request.query.before);
+      if (request.query.before !== undefined && before === undefined) {
+        throw badRequest('/querystring/before', 'is not a delivery id of this Hearthook');
+      }
       const rows = await listDeliveries(rt.store, { companyId: request.companyId, webhookId: webhook.id, status, before, limit });
       // A full page may have a next one; an empty next page is the price of not counting.
-      const nextBefore = rows.length === limit ? rows[rows.length - 1].id : null;
-      return { data: rows.map(deliveryJson), nextBefore };
+      const nextBefore = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
+      return { data: rows.map((row) => deliveryJson(row, ids)), nextBefore };
     },
   );
 
-  app.get<{ Params: { id: number } }>(
+  app.get<{ Params: { id: string } }>(
     '/deliveries/:id',
     {
       schema: {
@@ -86,17 +92,19 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
         operationId: 'getDelivery',
         description: 'One delivery with every HTTP attempt: time, status code, duration, the first KiB of the answer and the error.',
         summary: 'One delivery with its HTTP attempts, oldest first',
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 200: deliveryWithAttemptsSchema, ...problems(404) },
       },
     },
     async (request) => {
       // Owned through its webhook: another company's delivery id is not found.
-      const row = await findOwnDelivery(rt.store, request.params.id, request.companyId);
+      const ids = await deliveryIds(rt.store);
+      const id = ids.decode(request.params.id);
+      const row = id === undefined ? undefined : await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery');
       const attempts = await listAttempts(rt.store, row.id);
       return {
-        ...deliveryJson(row),
+        ...deliveryJson(row, ids),
         attemptCount: row.attempts,
         attempts: attempts.map((a) => ({
           attemptedAt: iso(a.attempted_at),

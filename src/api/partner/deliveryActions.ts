@@ -3,7 +3,9 @@ import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
 import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
-import { badRequest, HttpError, notFound } from '../httpError.js';
+import { parseTimestamp } from '../../util/timestamps.js';
+import { deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
+import { HttpError, notFound } from '../httpError.js';
 import { deliverySchema, problems } from '../schemas.js';
 import { deliveryJson } from './deliveries.js';
 import { findOwnDelivery } from './deliveryQueries.js';
@@ -21,12 +23,12 @@ const tags = ['Deliveries'];
  * re-enable, is the way back after an outage).
  *
  * @example
- * curl -X POST -H 'x-api-key: xHCSAPI…' https://hearthook.example/v1/deliveries/42/retry
+ * curl -X POST -H 'x-api-key: xHCSAPI…' https://hearthook.example/v1/deliveries/dlv_Qm9vT3R0aGVyV2lzZUtleQ/retry
  * curl -X POST -H 'x-api-key: xHCSAPI…' -H 'content-type: application/json' \
  *   -d '{"since":"2026-06-01T00:00:00Z"}' https://hearthook.example/v1/webhooks/wh_…/recover   // {"recovered":17}
  */
 export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
-  app.post<{ Params: { id: number } }>(
+  app.post<{ Params: { id: string } }>(
     '/deliveries/:id/retry',
     {
       schema: {
@@ -35,12 +37,14 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
         operationId: 'retryDelivery',
         description: 'Queues a failed or dead delivery for one attempt now; its attempts count on and no new schedule starts (a dead one that fails again is dead again). 409 when the delivery is pending, in flight or delivered.',
         summary: 'Send a failed or dead delivery again now (its attempts count on; no new schedule)',
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
         response: { 202: deliverySchema, ...problems(404, 409) },
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const ids = await deliveryIds(rt.store);
+      const id = ids.decode(request.params.id);
+      if (id === undefined) throw notFound('delivery');
       const now = rt.clock.now();
       const retried = await rt.store.transaction(async (tx) => {
         if (!(await retryDelivery(tx, id, request.companyId, now))) return false;
@@ -50,7 +54,7 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       if (!retried) {
         const row = await findOwnDelivery(rt.store, id, request.companyId);
         if (!row) throw notFound('delivery');
-        throw new HttpError(409, `delivery ${id} is ${row.status}; only failed or dead deliveries can be retried`, [
+        throw new HttpError(409, `delivery ${request.params.id} is ${row.status}; only failed or dead deliveries can be retried`, [
           { field: '/params/id', message: `is ${row.status}, not failed or dead` },
         ]);
       }
@@ -58,7 +62,7 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       const row = await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery'); // its webhook was deleted in between
       reply.code(202);
-      return deliveryJson(row);
+      return deliveryJson(row, ids);
     },
   );
 
@@ -89,9 +93,7 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       },
     },
     async (request) => {
-      const since = Date.parse(request.body.since);
-      // The schema admits what JavaScript cannot place in time (a leap second, 23:59:60).
-      if (Number.isNaN(since)) throw badRequest('/body/since', 'is not a time this server can read');
+      const since = parseTimestamp(request.body.since)!; // the schema's date-time format is parseTimestamp
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
       const now = rt.clock.now();
       const recovered = await rt.store.transaction(async (tx) => {

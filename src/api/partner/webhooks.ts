@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import type { EventType } from '../../domain/eventTypes.js';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import { capReached, checkEventTypeCap } from '../../limits/caps.js';
@@ -11,6 +12,7 @@ import { badRequest, notFound } from '../httpError.js';
 import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
 import {
   type CreateWebhookBody,
+  checkApiKeyName,
   checkWebhookUrl,
   createWebhookBodySchema,
   type PatchWebhookBody,
@@ -71,8 +73,8 @@ export function listWebhooks(db: Db, companyId: string): Promise<WebhookRow[]> {
 
 /** PATCH field → column, and how the value is stored. */
 const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runtime) => unknown]> = {
-  url: ['url', (v, rt) => checkWebhookUrl(v as string, rt.config.allowHttp)],
-  apiKeyName: ['api_key_name', (v) => v],
+  url: ['url', (v, rt) => checkWebhookUrl(v as string, rt.config.allowHttp, new AddressPolicy(rt.config.allowPrivateNetworks))],
+  apiKeyName: ['api_key_name', (v) => checkApiKeyName(v as string)],
   apiKeyLocation: ['api_key_location', (v) => v],
   apiKey: ['api_key_enc', (v, rt) => rt.encrypter.encrypt(v as string)],
   eventTypes: ['event_types', (v) => JSON.stringify(v)],
@@ -139,7 +141,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request, reply) => {
       const body = request.body;
       checkEventTypeCap(body.eventTypes, rt.config.maxEventTypesPerWebhook);
-      const url = checkWebhookUrl(body.url, rt.config.allowHttp);
+      const url = checkWebhookUrl(body.url, rt.config.allowHttp, new AddressPolicy(rt.config.allowPrivateNetworks));
+      checkApiKeyName(body.apiKeyName);
       const now = rt.clock.now();
       // The schema knows every major; whether it may be pinned to depends on the date.
       const notPinnable = body.apiVersion === undefined ? undefined : unsupportedReason(body.apiVersion, now, rt.config.apiVersions);
