@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
 import { snapshot } from '../api/fixtures.js';
 import { type Harness, startHarness } from '../recovery/harness.js';
 import { ADMIN_TOKEN } from '../helpers/testRuntime.js';
@@ -8,7 +9,7 @@ const SCRIPT = '<script>window.__pwned = 1</script>';
 const IMG = '"><img src=x onerror="window.__pwned = 1">';
 
 /** The partner pages a session can reach for its webhook and delivery. */
-const partnerPages = (webhookId: string, deliveryId: number) => [
+const partnerPages = (webhookId: string, deliveryId: string) => [
   '/console/webhooks',
   `/console/webhooks/${webhookId}`,
   '/console/deliveries',
@@ -25,6 +26,9 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
   let b: Awaited<ReturnType<Harness['partner']>>;
   let aDelivery: number;
   let bDelivery: number;
+  /** The same deliveries as the console and the API name them (`dlv_…`). */
+  let aPublic: string;
+  let bPublic: string;
   let asA: ConsoleSession;
 
   beforeEach(async () => {
@@ -41,6 +45,8 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     [aDelivery] = (await h.deliveries(a.webhookId)).map((d) => d.id);
     [bDelivery] = (await h.deliveries(b.webhookId)).map((d) => d.id);
     await h.hh.rt.store.run("UPDATE deliveries SET status = 'dead', next_attempt_at = NULL WHERE id IN (?, ?)", [aDelivery, bDelivery]);
+    const ids = await deliveryIds(h.hh.rt.store);
+    [aPublic, bPublic] = [ids.encode(aDelivery), ids.encode(bDelivery)];
     await h.hh.rt.store.run("UPDATE webhooks SET failing_since = ? WHERE id = ?", [h.hh.clock.now(), a.webhookId]);
     asA = new ConsoleSession(h.hh.app);
     expect((await asA.signIn(a.headers['x-api-key'])).statusCode).toBe(303);
@@ -51,7 +57,7 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     const operator = new ConsoleSession(h.hh.app);
     expect((await operator.signIn(ADMIN_TOKEN)).statusCode).toBe(303);
     const pages = [
-      ...partnerPages(a.webhookId, aDelivery).map((url) => [asA, url] as const),
+      ...partnerPages(a.webhookId, aPublic).map((url) => [asA, url] as const),
       ...OPERATOR_PAGES.map((url) => [operator, url] as const),
     ];
     let shown = 0;
@@ -74,7 +80,7 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
         const res = await asA.post(`/console/webhooks/${a.webhookId}/${action}`, form, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
         expect(res.statusCode, `${action} with ${token}`).toBe(403);
       }
-      expect((await asA.post(`/console/deliveries/${aDelivery}/retry`, form)).statusCode).toBe(403);
+      expect((await asA.post(`/console/deliveries/${aPublic}/retry`, form)).statusCode).toBe(403);
       expect((await asA.post('/console/sign-out', form)).statusCode).toBe(403);
     }
     expect(await snapshot(h.hh.rt)).toEqual(before);
@@ -94,7 +100,7 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
       `/console/webhooks/${b.webhookId}`,
       `/console/webhooks/${b.webhookId}/series?range=hour`,
       `/console/webhooks/${b.webhookId}/upgrade?to=2`,
-      `/console/deliveries/${bDelivery}`,
+      `/console/deliveries/${bPublic}`,
       ...OPERATOR_PAGES,
     ]) {
       expect((await asA.get(url)).statusCode, url).toBe(404);
@@ -103,13 +109,13 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     for (const action of ['enable', 'disable', 'rotate-secret', 'test', 'recover', 'upgrade']) {
       expect((await asA.post(`/console/webhooks/${b.webhookId}/${action}`, form)).statusCode, action).toBe(404);
     }
-    expect((await asA.post(`/console/deliveries/${bDelivery}/retry`, form)).statusCode).toBe(404);
+    expect((await asA.post(`/console/deliveries/${bPublic}/retry`, form)).statusCode).toBe(404);
     expect((await asA.post(`/console/contracts/${b.gatewayId}/accept`, form)).statusCode).toBe(404);
     expect(await snapshot(h.hh.rt)).toEqual(before);
     // Filtering the log by the other partner's webhook shows none of its deliveries.
     const log = await asA.get(`/console/deliveries?webhookId=${b.webhookId}`);
-    expect(log.body).not.toContain(`delivery-${bDelivery}"`);
-    expect((await asA.get('/console/deliveries')).body).toContain(`delivery-${aDelivery}"`);
+    expect(log.body).not.toContain(`delivery-${bPublic}"`);
+    expect((await asA.get('/console/deliveries')).body).toContain(`delivery-${aPublic}"`);
     // An operator session is not a partner session either.
     const operator = new ConsoleSession(h.hh.app);
     await operator.signIn(ADMIN_TOKEN);
@@ -126,7 +132,7 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).not.toContain(key);
-    for (const url of partnerPages(a.webhookId, aDelivery)) expect((await fresh.get(url)).body, url).not.toContain(key);
+    for (const url of partnerPages(a.webhookId, aPublic)) expect((await fresh.get(url)).body, url).not.toContain(key);
   });
 
   it('ends a partner session when its API key is gone, and sends a signed-out browser to the sign-in form', async () => {

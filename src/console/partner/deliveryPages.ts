@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../../api/httpError.js';
+import { type DeliveryIds, deliveryIds } from '../../api/deliveryIds.js';
 import { type DeliveryFilter, type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from '../../api/partner/deliveryQueries.js';
 import { findOwnWebhook, listWebhooks } from '../../api/partner/webhooks.js';
 import { DELIVERY_STATUSES } from '../../api/schemas.js';
@@ -53,14 +54,16 @@ function filterOf(request: FastifyRequest<{ Querystring: LogQuery }>): DeliveryF
   };
 }
 
-/** A delivery id from a URL: ids are opaque to the console, numbers to today's store. */
-function deliveryId(text: string): number {
-  const id = Number(text);
-  if (!Number.isSafeInteger(id) || id < 1) throw new HttpError(404, 'delivery not found');
+/** The store's key of a public delivery id from a URL (`dlv_…`, as the API shows it). */
+async function deliveryId(rt: Runtime, text: string): Promise<number> {
+  const id = (await deliveryIds(rt.store)).decode(text);
+  if (id === undefined) throw new HttpError(404, 'delivery not found');
   return id;
 }
 
-const rowHtml = (row: DeliveryRow, csrf: string, now: number) => renderPartial('partner/deliveryRow', { d: row, csrf, now });
+/** A row as the templates show it: its public id, never the store's key. */
+const rowHtml = (row: DeliveryRow, ids: DeliveryIds, csrf: string, now: number) =>
+  renderPartial('partner/deliveryRow', { d: row, publicId: ids.encode(row.id), csrf, now });
 const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
 
 /** The delivery log (filters, live), one delivery's page, and retry. */
@@ -72,7 +75,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
     }),
     async (request, reply) => {
       const filter = filterOf(request);
-      const [rows, webhooks] = await Promise.all([listDeliveries(rt.store, filter), listWebhooks(rt.store, filter.companyId)]);
+      const [rows, webhooks, ids] = await Promise.all([listDeliveries(rt.store, filter), listWebhooks(rt.store, filter.companyId), deliveryIds(rt.store)]);
       const now = rt.clock.now();
       const csrf = request.consoleSession.csrfToken;
       const live = `/console/deliveries/live?${new URLSearchParams(request.query as Record<string, string>)}`;
@@ -81,7 +84,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
         nav: 'deliveries',
         session: request.consoleSession,
         version: packageVersion,
-        rows: rows.map((d) => rowHtml(d, csrf, now)),
+        rows: rows.map((d) => rowHtml(d, ids, csrf, now)),
         query: request.query,
         webhooks,
         statuses: DELIVERY_STATUSES,
@@ -100,6 +103,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
       const filter = filterOf(request);
       const csrf = request.consoleSession.csrfToken;
       const seen = new Map<number, string>();
+      const ids = await deliveryIds(rt.store);
       live.open(rt, request, reply, LIVE_TICK_MS, async () => {
         const rows = await listDeliveries(rt.store, filter);
         const now = rt.clock.now();
@@ -111,7 +115,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
         });
         // Only what the page can show is remembered: the map stays at about PAGE_ROWS entries.
         if (seen.size > PAGE_ROWS * 4) for (const id of [...seen.keys()].slice(0, seen.size - PAGE_ROWS * 2)) seen.delete(id);
-        return changed.reverse().map((d) => ({ event: 'row', data: { id: String(d.id), status: d.status, html: rowHtml(d, csrf, now) } }));
+        return changed.reverse().map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now) } }));
       });
     },
   );
@@ -126,7 +130,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
     '/deliveries/:id/retry',
     consoleSchema('retryConsoleDelivery', 'Sends a failed or dead delivery again now', idParams, [404, 409]),
     async (request, reply) => {
-      const id = deliveryId(request.params.id);
+      const id = await deliveryId(rt, request.params.id);
       const companyId = companyOf(request);
       if (!(await retryDelivery(rt.store, id, companyId, rt.clock.now()))) {
         const row = await findOwnDelivery(rt.store, id, companyId);
@@ -143,7 +147,7 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
 
 async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: string) {
   const companyId = companyOf(request);
-  const delivery = await findOwnDelivery(rt.store, deliveryId(idText), companyId);
+  const delivery = await findOwnDelivery(rt.store, await deliveryId(rt, idText), companyId);
   if (!delivery) throw new HttpError(404, 'delivery not found');
   const [attempts, webhook, company, events] = await Promise.all([
     listAttempts(rt.store, delivery.id),
@@ -157,11 +161,12 @@ async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: st
     ? sentRequest(event, webhook, JSON.parse(company?.languages ?? '["en"]'), delivery.sequence, major, rt.config.apiVersions)
     : undefined;
   return {
-    title: `Delivery ${delivery.id}`,
+    title: `Delivery ${idText}`,
     nav: 'deliveries',
     session: request.consoleSession,
     version: packageVersion,
     d: delivery,
+    publicId: idText,
     webhook,
     attempts,
     sent,
