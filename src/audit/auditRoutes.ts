@@ -51,7 +51,7 @@ const query = (withCompany: boolean) => ({
   properties: {
     after: { type: 'string', maxLength: 32, description: 'a nextCursor from an earlier page; omit to start at the oldest entry' },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    ...(withCompany ? { companyId: { type: 'string', description: "only this company's entries" } } : {}),
+    ...(withCompany ? { companyId: { type: 'string', maxLength: 100, description: "only this company's entries" } } : {}),
   },
 });
 
