@@ -122,7 +122,7 @@ export class EndpointClient {
       const allowed = addresses.filter((a) => !this.policy.refusal(a.address));
       if (allowed.length === 0) {
         const reason = this.policy.refusal(addresses[0]?.address ?? '') ?? 'no address';
-        return callback(Object.assign(new Error(`refused: ${hostname} resolves to ${reason}`), { code: 'EREFUSED_ADDRESS' }), []);
+        return callback(Object.assign(new Error(`refused: ${reason}`), { code: 'EREFUSED_ADDRESS' }), []);
       }
       if (options.all) return callback(null, allowed);
       callback(null, allowed[0].address, allowed[0].family);
