@@ -145,15 +145,17 @@ async function check(world: FaultWorld): Promise<void> {
   // No endpoint slot is held by a live node once it is idle.
   for (const n of world.nodes) expect(n.dispatcher.health.slotsInUse()).toBe(0);
   // The undecryptable webhook's deliveries are dead, each attempt with a readable reason (or
-  // lost with a crashed node), and the webhook is flagged for operators.
+  // lost with a crashed or stalled node: those can use up all of a delivery's attempts before
+  // any pass reaches the decryption), and once one was tried the webhook is flagged for operators.
+  let decryptionTried = false;
   for (const row of rows.filter((r) => r.webhook_id === world.broken.webhookId)) {
     expect(row.status).toBe('dead');
     const errors = await store.all<{ error: string }>('SELECT error FROM delivery_attempts WHERE delivery_id = ?', [row.id]);
-    expect(errors.some((e) => e.error.startsWith("configuration error: the webhook's stored secrets cannot be decrypted"))).toBe(true);
-    for (const { error } of errors) expect(error).toMatch(/^(configuration error: |lease expired: the worker was lost)/);
+    for (const { error } of errors) expect(error).toMatch(/^(configuration error: the webhook's stored secrets cannot be decrypted|lease expired: the worker was lost)/);
+    if (errors.some((e) => e.error !== LEASE_EXPIRED)) decryptionTried = true;
   }
   const flagged = await store.get<{ broken_at: number | null }>('SELECT broken_at FROM webhooks WHERE id = ?', [world.broken.webhookId]);
-  expect(flagged?.broken_at).not.toBeNull();
+  if (decryptionTried) expect(flagged?.broken_at).not.toBeNull();
   // The companies untouched by the faults got every event, unless lost workers (crashed or
   // stalled nodes) used up every one of a delivery's attempts.
   for (const company of world.companies.slice(2)) {
