@@ -15,6 +15,7 @@ import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.j
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { hasDueWork } from './queue/hasDueWork.js';
 import { type Outcome, recordOutcomes } from './recordOutcomes.js';
+import { WakeSignal } from './wakeSignal.js';
 
 /** An endpoint at its in-flight limit that has finished nothing for this long is stalled. */
 const STALLED_AFTER_MS = 1000;
@@ -65,8 +66,8 @@ export class Dispatcher {
   private readonly id = randomBytes(6).toString('base64url');
   private claims = 0;
   private stopping = false;
-  private readonly waiters = new Set<() => void>();
-  private signalled = false;
+  /** Cuts the idle sleep short: an outcome arrived, or new work was announced. */
+  private readonly wake = new WakeSignal();
   private loop: Promise<void> | undefined;
   private loopDied = false;
   private unsubscribe: (() => void) | undefined;
@@ -87,7 +88,7 @@ export class Dispatcher {
   }
 
   start(): void {
-    this.unsubscribe = this.rt.store.onWork(() => this.signal());
+    this.unsubscribe = this.rt.store.onWork(() => this.wake.signal());
     this.loop = this.run().catch((err) => {
       this.loopDied = true;
       this.rt.log.fatal({ err }, 'dispatcher stopped');
@@ -111,7 +112,7 @@ export class Dispatcher {
    */
   async stop(graceMs = this.rt.config.deliveryTimeoutMs + 2000): Promise<void> {
     this.stopping = true;
-    this.signal();
+    this.wake.signal();
     await this.loop;
     this.unsubscribe?.();
     const now = this.rt.clock.now();
@@ -119,7 +120,7 @@ export class Dispatcher {
     const deadline = Date.now() + graceMs;
     await this.flush();
     while (this.inFlight.size > this.outcomes.length && Date.now() < deadline) {
-      await this.waitForSignal(Math.max(0, deadline - Date.now()));
+      await this.wake.wait(Math.max(0, deadline - Date.now()));
       await this.flush();
     }
     const recorded = new Set(this.outcomes.map((o) => o.delivery));
@@ -236,7 +237,7 @@ export class Dispatcher {
         this.rt.log.warn({ webhookId: delivery.webhook_id, until: new Date(openUntil).toISOString() }, 'endpoint circuit opened after repeated failures');
       }
       this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major });
-      this.signal();
+      this.wake.signal();
     });
   }
 
@@ -254,7 +255,7 @@ export class Dispatcher {
   /** Resolves when nothing is in flight and every outcome is recorded (for tests and drains). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0 || this.outcomes.length > 0) {
-      await this.waitForSignal(50);
+      await this.wake.wait(50);
       await this.flush();
     }
   }
@@ -270,36 +271,10 @@ export class Dispatcher {
       if (this.stopping) break;
       if (claimed === this.rt.config.claimBatchSize) continue;
       // Idle or short batch: sleep until an outcome arrives, new work is announced, or the poll.
-      await this.waitForSignal(this.rt.config.pollIntervalMs);
+      await this.wake.wait(this.rt.config.pollIntervalMs);
       // Let a few more outcomes land before writing them in one transaction.
       await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-
-  private signal(): void {
-    // Nobody waiting: the loop is busy with a pass. Keep the signal for its next wait, or
-    // outcomes and new work that arrived during the pass would sleep until the poll (on
-    // PostgreSQL, where a pass awaits the network, that was most of the time: npm run bench).
-    if (this.waiters.size === 0) this.signalled = true;
-    for (const waiter of this.waiters) waiter();
-    this.waiters.clear();
-  }
-
-  private waitForSignal(ms: number): Promise<void> {
-    if (this.signalled) {
-      this.signalled = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const waiters = this.waiters;
-      function done() {
-        clearTimeout(timer);
-        waiters.delete(done);
-        resolve();
-      }
-      this.waiters.add(done);
-    });
   }
 
   /**
@@ -333,7 +308,7 @@ export class Dispatcher {
     const { start, giveBack } = this.held.take(now, (webhookId) => this.health.admit(webhookId, now));
     for (const { delivery, event, target } of start) this.dispatch(delivery, event, target);
     for (const { held, dueAt } of giveBack) this.outcomes.push({ delivery: held.delivery, untriedUntil: dueAt });
-    if (giveBack.length > 0) this.signal();
+    if (giveBack.length > 0) this.wake.signal();
   }
 
   /** Records the automatic upgrades the last sends made (off the claim-to-send path). */
