@@ -2,6 +2,7 @@
 // The `hearthook` command (package.json "bin": dist/cli.js). Each command lives in src/cli/.
 import { Command } from 'commander';
 import { exitWithError } from './cli/exit.js';
+import { listenCommand } from './cli/listen.js';
 import { migrateCommand } from './cli/migrate.js';
 import { rotateMasterKeyCommand } from './cli/rotateMasterKey.js';
 import { serveCommand } from './cli/serve.js';
@@ -15,6 +16,7 @@ const program = new Command('hearthook')
 serveCommand(program);
 migrateCommand(program);
 simulateCommand(program);
+listenCommand(program);
 rotateMasterKeyCommand(program);
 
 program.parseAsync().catch(exitWithError);

@@ -74,6 +74,8 @@ export interface Config {
   mqttBatchSize: number;
   /** How long a batch waits for more messages once its first arrived (0: only what arrived during the last commit). */
   mqttBatchWaitMs: number;
+  /** How long rejected MQTT messages stay listed (`GET /v1/admin/rejected-messages`); the hourly `forget-rejected-messages` job deletes older ones. */
+  rejectedRetentionMs: number;
   /**
    * The API version registry (`src/versions/registry.ts`). Not an environment variable: a major
    * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.
