@@ -41,7 +41,7 @@ export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE 
  * back), so a statement whose snapshot is older than another node's claim or completion errs on
  * the side of waiting: two nodes never have one pair's consecutive deliveries in flight.
  * The ordering is read here, at each claim, so a PATCH takes effect for the next claims.
- * One seek into deliveries_unfinished_sequence (migration 018) per GATEWAY row the claim looks at.
+ * One seek into deliveries_unfinished_sequence (migration 019) per GATEWAY row the claim looks at.
  */
 export const HELD_BY_PREDECESSOR = `d.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
    AND EXISTS (SELECT 1 FROM deliveries p
