@@ -40,7 +40,7 @@ export async function takeInPublishes(rt: Runtime, publishes: readonly Publish[]
   let outcome = { accepted: 0, duplicates: 0, events: 0 };
   for (;;) {
     try {
-      if (good.length > 0) outcome = await ingestBatch(rt, good.flatMap((g) => g.messages));
+      if (good.length > 0) outcome = await ingestBatch(rt, good.flatMap((g) => g.messages), 'mqtt');
       break;
     } catch (err) {
       if (!(err instanceof UnknownGatewaysError)) throw err;
@@ -62,6 +62,8 @@ export async function takeInPublishes(rt: Runtime, publishes: readonly Publish[]
   }
   rejected.sort((a, b) => a.index - b.index); // listed in the order they arrived
   if (rejected.length > 0) await recordRejections(rt, rejected.map((r) => ({ ...r, publish: publishes[r.index] })));
+  // Counted per publish (one row of rejected_messages each), whatever its payload held.
+  for (const r of rejected) rt.observer.ingestRejected('mqtt', r.reason, 1);
   return { ...outcome, rejected: rejected.map(({ index: _, ...r }) => r) };
 }
 

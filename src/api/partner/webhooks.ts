@@ -9,7 +9,7 @@ import type { Db } from '../../store/db.js';
 import { newId } from '../../util/ids.js';
 import { currentMajor, unsupportedReason } from '../../versions/registry.js';
 import { badRequest, notFound } from '../httpError.js';
-import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
+import { createdWebhookSchema, iso, problems, type WebhookOrdering, webhookSchema } from '../schemas.js';
 import {
   type CreateWebhookBody,
   checkApiKeyName,
@@ -31,6 +31,8 @@ export interface WebhookRow {
   description: string | null;
   enabled: number;
   api_version: number;
+  /** 'GATEWAY': one gateway's deliveries go in sequence order (claimDeliveries.ts). */
+  ordering: WebhookOrdering;
   /** Set when the dispatcher moved the webhook off a major past its end of support. */
   auto_upgraded_at: number | null;
   auto_upgraded_from: number | null;
@@ -49,6 +51,7 @@ export function webhookJson(row: WebhookRow) {
     description: row.description,
     enabled: row.enabled === 1,
     apiVersion: row.api_version,
+    ordering: row.ordering,
     autoUpgradedAt: iso(row.auto_upgraded_at),
     autoUpgradedFrom: row.auto_upgraded_from,
     createdAt: iso(row.created_at),
@@ -80,6 +83,7 @@ const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runt
   eventTypes: ['event_types', (v) => JSON.stringify(v)],
   description: ['description', (v) => v],
   enabled: ['enabled', (v) => (v ? 1 : 0)],
+  ordering: ['ordering', (v) => v],
 };
 
 /**
@@ -161,6 +165,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         description: body.description ?? null,
         enabled: body.enabled === false ? 0 : 1,
         api_version: body.apiVersion ?? currentMajor(now, rt.config.apiVersions),
+        ordering: body.ordering ?? 'NONE',
         auto_upgraded_at: null,
         auto_upgraded_from: null,
         created_at: now,
