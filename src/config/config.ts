@@ -99,11 +99,18 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Open connections the HTTP server accepts at most; more are closed at once. */
   maxConnections: number;
+  /**
+   * The reverse proxies in front (IPs, CIDRs): a request from one of them has its client address
+   * (`request.ip`: the failed-authentication limit's key) taken from X-Forwarded-For, walking back past
+   * trusted hops only. Empty: the socket's address.
+   */
+  trustProxy: string[];
 }
 
 /** Each setting's default, from the config table (`SETTINGS`), plus the API version registry. */
 export const DEFAULTS: Config = {
   allowPrivateNetworks: [],
+  trustProxy: [],
   apiVersions: API_VERSIONS,
   rateLimits: RATE_LIMITS,
   ...(Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.kind.parse(s.default!)])) as Partial<Config>),
