@@ -7,6 +7,7 @@ import { migrateCommand } from './cli/migrate.js';
 import { rotateMasterKeyCommand } from './cli/rotateMasterKey.js';
 import { serveCommand } from './cli/serve.js';
 import { simulateCommand } from './cli/simulate.js';
+import { triggerCommand } from './cli/trigger.js';
 import { packageVersion } from './util/packageVersion.js';
 
 const program = new Command('hearthook')
@@ -17,6 +18,7 @@ serveCommand(program);
 migrateCommand(program);
 simulateCommand(program);
 listenCommand(program);
+triggerCommand(program);
 rotateMasterKeyCommand(program);
 
 program.parseAsync().catch(exitWithError);

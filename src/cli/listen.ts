@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { AddressPolicy } from '../delivery/addressPolicy.js';
 import { buildRequest } from '../delivery/buildRequest.js';
 import { EndpointClient, type PostResult } from '../delivery/endpointClient.js';
@@ -7,8 +7,9 @@ import type { Target } from '../delivery/loadDeliveryTargets.js';
 import { secretKey } from '../delivery/signPayload.js';
 import { EVENT_TYPES, type EventType } from '../domain/eventTypes.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
-import { currentMajor, unsupportedReason } from '../versions/registry.js';
+import { currentMajor } from '../versions/registry.js';
 import { badFlagsExitWithUsage, FAILED } from './exit.js';
+import { apiMajor, eventTypes, partnerApiUrl, partnerConnectionFlags } from './partnerFlags.js';
 import { httpUrl } from './urlFlags.js';
 
 /** The local endpoint is the developer's own: any address may be forwarded to. */
@@ -70,11 +71,9 @@ interface Envelope {
  * # 10:20:01.311  DATA_POINT           evt_…  gateway 101506113  seq 1  → 200  12 ms
  */
 export function listenCommand(program: Command): void {
-  badFlagsExitWithUsage(program.command('listen'))
+  partnerConnectionFlags(badFlagsExitWithUsage(program.command('listen')))
     .description("forward your company's events to a local URL as signed webhook deliveries (no public URL needed)")
     .requiredOption('--forward-to <url>', 'local URL to POST each event to, e.g. http://localhost:3000/hooks', httpUrl)
-    .requiredOption('--target <url>', 'base URL of Hearthook, e.g. https://hearthook.example', httpUrl)
-    .addOption(new Option('--api-key <key>', 'your partner API key (xHCSAPI…)').env('HEARTHOOK_API_KEY').makeOptionMandatory())
     .option('--secret <whsec>', 'sign with this whsec_ secret (default: a new one, printed)', whsecSecret)
     .option('--events <types>', `comma-separated event types to forward (default: all): ${EVENT_TYPES.join(', ')}`, eventTypes)
     .option('--api-version <major>', 'render events in this API major (default: the current one)', apiMajor)
@@ -198,7 +197,7 @@ function answer(result: PostResult): string {
 
 /** Opens the event stream after `cursor`; a refusal that retrying cannot fix is a ListenError. */
 async function openStream(options: ListenOptions, cursor: string, signal: AbortSignal): Promise<AsyncIterable<StreamMessage>> {
-  const url = new URL('v1/events/stream', withSlash(options.target));
+  const url = partnerApiUrl(options.target, 'events/stream');
   const headers: Record<string, string> = { 'x-api-key': options.apiKey, accept: 'text/event-stream' };
   if (cursor === 'now') url.searchParams.set('after', 'now');
   else headers['last-event-id'] = cursor;
@@ -262,10 +261,6 @@ async function* readMessages(body: AsyncIterable<Uint8Array>, abort: AbortContro
   }
 }
 
-function withSlash(url: URL): URL {
-  return url.pathname.endsWith('/') ? url : new URL(`${url.href}/`);
-}
-
 /** The error's cause in a few words: fetch wraps ECONNREFUSED and friends in "fetch failed". */
 function describe(err: unknown): string {
   const e = err as Error & { cause?: { code?: string; message?: string } };
@@ -288,18 +283,4 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 function whsecSecret(text: string): string {
   if (!/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/.test(text)) throw new InvalidArgumentError('must be a whsec_ secret (whsec_ and base64 of at least 12 bytes)');
   return text;
-}
-
-function eventTypes(text: string): EventType[] {
-  const types = text.split(',').map((t) => t.trim());
-  const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
-  if (unknown.length > 0 || types.length === 0) throw new InvalidArgumentError(`unknown event type ${unknown.join(', ')}; known: ${EVENT_TYPES.join(', ')}`);
-  return types as EventType[];
-}
-
-function apiMajor(text: string): number {
-  const major = Number(text);
-  const reason = /^\d+$/.test(text) ? unsupportedReason(major, Date.now()) : `"${text}" is not a major such as 2`;
-  if (reason) throw new InvalidArgumentError(reason);
-  return major;
 }

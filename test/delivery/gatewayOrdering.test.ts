@@ -13,6 +13,7 @@ interface DeliveryJson {
   sequence: number;
   status: string;
   attempts: number;
+  nextAttemptAt: string | null;
   waitingFor: string | null;
 }
 
@@ -100,9 +101,27 @@ describe('ordering GATEWAY', () => {
     expect(one.waitingFor).toBe(line[0].id);
     for (const d of (await deliveries()).filter((d) => d.gatewayId !== failing)) expect(d.waitingFor).toBeNull();
 
-    // The partner fixes its endpoint and retries the head of the line instead of waiting a minute.
+    // A second later the held ones are moved out of the claim's way, to the head's retry at the latest.
+    await dispatcher.stop(0);
+    const second = await newDispatcher();
+    hh.clock.advance(1000);
+    await second.tick();
+    const moved = (await deliveries()).filter((d) => d.gatewayId === failing);
+    const headDue = Date.parse(moved[0].nextAttemptAt as string);
+    for (const d of moved.slice(1)) {
+      expect(Date.parse(d.nextAttemptAt as string)).toBeGreaterThan(hh.clock.now());
+      expect(Date.parse(d.nextAttemptAt as string)).toBeLessThanOrEqual(headDue);
+      expect(d).toMatchObject({ status: 'pending', attempts: 0, waitingFor: line[0].id });
+    }
+
+    // The partner fixes its endpoint and retries the head of the line instead of waiting a minute:
+    // the held ones are due again at once, and go as soon as it is delivered.
     receiver.reply = () => ({ status: 200, body: 'ok' });
     await expectCall(hh.app, 'POST', `/v1/deliveries/${line[0].id}/retry`, partner.headers, undefined, 202);
+    for (const d of (await deliveries()).filter((d) => d.gatewayId === failing)) {
+      expect(Date.parse(d.nextAttemptAt as string), `delivery ${d.sequence}`).toBe(hh.clock.now());
+    }
+    second.start();
     await until(() => sequencesOf(receiver, failing).length === 5, "the failing gateway's line");
     expect(sequencesOf(receiver, failing)).toEqual([1, 1, 2, 3, 4]);
     await until(async () => (await deliveries()).every((d) => d.status === 'delivered'), 'every delivery recorded');

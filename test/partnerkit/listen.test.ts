@@ -104,8 +104,10 @@ describe('hearthook listen', () => {
       const bodies = received.map((r) => JSON.parse(r.body));
       expect(bodies.map((b) => [b.id, b.type, b.gatewayId])).toEqual(expected.map((e) => [e.id, 'CONNECTIVITY_STATUS', GATEWAY]));
       expect(bodies.map((b) => b.sequence)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      // One line per event with the local answer.
-      expect(listen.out().match(/CONNECTIVITY_STATUS\s+evt_\S+\s+gateway 300000020\s+seq \d+\s+→ 204\s+\d+ ms/g)).toHaveLength(21);
+      // One line per event with the local answer (printed once the answer is in).
+      const lines = () => listen.out().match(/CONNECTIVITY_STATUS\s+evt_\S+\s+gateway 300000020\s+seq \d+\s+→ 204\s+\d+ ms/g) ?? [];
+      await until(() => lines().length >= 21, 'the line of the marker event');
+      expect(lines()).toHaveLength(21);
 
       listen.child.kill('SIGINT');
       await until(() => listen.child.exitCode !== null, 'listen to stop on Ctrl-C', 10_000);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { advanceHeldDeliveries } from '../../delivery/queue/advanceHeldDeliveries.js';
 import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
@@ -106,6 +107,7 @@ export async function retryOwnDelivery(rt: Runtime, id: number, companyId: strin
   const now = rt.clock.now();
   const retried = await rt.store.transaction(async (tx) => {
     if (!(await retryDelivery(tx, id, companyId, now))) return false;
+    await advanceHeldDeliveries(tx, id, now);
     await recordAudit(tx, actor, now, { companyId, action: 'delivery.retry', target: ids.encode(id) });
     return true;
   });
