@@ -12,9 +12,15 @@ export interface Fleet {
  * company (auto-accepting pairings) per endpoint URL, each with an API key and one webhook on
  * that URL subscribed to CONNECTIVITY_STATUS, and `gateways` gateways each paired with every
  * company (monitor-and-control consent). So every gateway message the load generator sends
- * makes one event and one delivery per endpoint.
+ * makes one event and one delivery per endpoint. `webhookFields` are added to each registration
+ * (e.g. `{ ordering: 'GATEWAY' }`).
  */
-export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[], gateways: number): Promise<Fleet> {
+export async function setUpFleet(
+  baseUrl: string,
+  endpointUrls: readonly string[],
+  gateways: number,
+  webhookFields: Record<string, unknown> = {},
+): Promise<Fleet> {
   const pool = new Pool(baseUrl, { connections: 8 });
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   try {
@@ -44,6 +50,7 @@ export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[
         apiKeyLocation: 'HEADER',
         apiKey: `partner-${i + 1}-receiver-key`,
         eventTypes: ['CONNECTIVITY_STATUS'],
+        ...webhookFields,
       });
       companyIds.push(company.id);
       webhookIds.push(webhook.id);
