@@ -5,6 +5,8 @@ import { ADMIN_TOKEN, ServeProcess } from './serveProcess.js';
 export interface Fleet {
   gatewayIds: string[];
   webhookIds: string[];
+  /** Each webhook's company's API key (the partner API, e.g. to PATCH the webhook). */
+  apiKeys: string[];
 }
 
 /**
@@ -12,15 +14,9 @@ export interface Fleet {
  * company (auto-accepting pairings) per endpoint URL, each with an API key and one webhook on
  * that URL subscribed to CONNECTIVITY_STATUS, and `gateways` gateways each paired with every
  * company (monitor-and-control consent). So every gateway message the load generator sends
- * makes one event and one delivery per endpoint. `webhookFields` are added to each registration
- * (e.g. `{ ordering: 'GATEWAY' }`).
+ * makes one event and one delivery per endpoint.
  */
-export async function setUpFleet(
-  baseUrl: string,
-  endpointUrls: readonly string[],
-  gateways: number,
-  webhookFields: Record<string, unknown> = {},
-): Promise<Fleet> {
+export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[], gateways: number): Promise<Fleet> {
   const pool = new Pool(baseUrl, { connections: 8 });
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   try {
@@ -37,6 +33,7 @@ export async function setUpFleet(
     };
     const companyIds: string[] = [];
     const webhookIds: string[] = [];
+    const apiKeys: string[] = [];
     for (const [i, url] of endpointUrls.entries()) {
       const company = await call<{ id: string }>('POST', '/v1/admin/companies', admin, {
         name: `Bench Partner ${i + 1}`,
@@ -50,10 +47,10 @@ export async function setUpFleet(
         apiKeyLocation: 'HEADER',
         apiKey: `partner-${i + 1}-receiver-key`,
         eventTypes: ['CONNECTIVITY_STATUS'],
-        ...webhookFields,
       });
       companyIds.push(company.id);
       webhookIds.push(webhook.id);
+      apiKeys.push(apiKey);
     }
     const gatewayIds = Array.from({ length: gateways }, (_, i) => String(100_000_000 + i));
     await inParallel(gatewayIds, 8, async (gatewayId) => {
@@ -62,7 +59,7 @@ export async function setUpFleet(
         await call('POST', `/v1/admin/gateways/${gatewayId}/contracts`, admin, { companyId, consent: 'MONITOR_AND_CONTROL' });
       }
     });
-    return { gatewayIds, webhookIds };
+    return { gatewayIds, webhookIds, apiKeys };
   } finally {
     await pool.close();
   }
