@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventType } from '../../domain/eventTypes.js';
+import type { EventRow } from '../../fanout/fanOut.js';
 import { capReached } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
@@ -20,16 +21,8 @@ interface EventQuery {
   limit?: number;
 }
 
-interface Row {
-  recipient_id: number;
-  tx_order: number;
-  id: string;
-  type: string;
-  gateway_id: string;
-  data: string;
-  occurred_at: number | null;
-  created_at: number;
-}
+/** An event with its place in the company's catch-up order (its `event_recipients` row). */
+type Row = EventRow & { recipient_id: number; tx_order: number };
 
 /**
  * How long a catch-up read waits for transactions older than the newest committed event of the

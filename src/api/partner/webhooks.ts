@@ -19,6 +19,7 @@ import {
   patchWebhookBodySchema,
 } from './webhookInput.js';
 
+/** A row of `webhooks`, the one type for it: readers of a few columns `Pick` theirs. */
 export interface WebhookRow {
   id: string;
   company_id: string;
@@ -27,6 +28,9 @@ export interface WebhookRow {
   api_key_location: 'HEADER' | 'QUERY';
   api_key_enc: string;
   secret_enc: string;
+  /** During a rotation: the previous secret, which keeps signing until `previous_secret_expires_at`. */
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: number | null;
   event_types: string;
   description: string | null;
   enabled: number;
@@ -36,6 +40,13 @@ export interface WebhookRow {
   /** Set when the dispatcher moved the webhook off a major past its end of support. */
   auto_upgraded_at: number | null;
   auto_upgraded_from: number | null;
+  /** Since when every attempt failed (none succeeded since); cleared by a success. */
+  failing_since: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  /** Set when its deliveries cannot be built (secrets that do not decrypt, …); cleared by a success. */
+  broken_at: number | null;
+  broken_reason: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -161,6 +172,8 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         api_key_location: body.apiKeyLocation,
         api_key_enc: rt.encrypter.encrypt(body.apiKey),
         secret_enc: rt.encrypter.encrypt(secret),
+        previous_secret_enc: null,
+        previous_secret_expires_at: null,
         event_types: JSON.stringify(body.eventTypes),
         description: body.description ?? null,
         enabled: body.enabled === false ? 0 : 1,
@@ -168,6 +181,11 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         ordering: body.ordering ?? 'NONE',
         auto_upgraded_at: null,
         auto_upgraded_from: null,
+        failing_since: null,
+        disabled_at: null,
+        disabled_reason: null,
+        broken_at: null,
+        broken_reason: null,
         created_at: now,
         updated_at: now,
       };
