@@ -1,8 +1,8 @@
-import { messageComponents } from '../ingest/messageSchema.js';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { consoleRoutes } from '../console/consoleRoutes.js';
 import { ingestRoutes } from '../ingest/ingestRoutes.js';
+import { messageComponents } from '../ingest/messageSchema.js';
 import { metricsRoutes } from '../metrics/metricsRoutes.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../util/packageVersion.js';
@@ -16,8 +16,8 @@ import { partnerRoutes } from './partner/partnerRoutes.js';
 import { RequestLog, requestId } from './requestLog.js';
 import { serverLimits } from './serverLimits.js';
 import { compileValidator } from './validators.js';
-import { refuseMalformedInput } from './wellFormedInput.js';
 import { versionRoutes } from './versionRoutes.js';
+import { refuseMalformedInput } from './wellFormedInput.js';
 
 /**
  * The HTTP API: management (operators, partners), ingest (gateways) and the OpenAPI document,

@@ -118,6 +118,18 @@ export const createdWebhookSchema = {
 
 export const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'failed', 'dead'] as const;
 
+/** One HTTP attempt of a delivery. */
+export const attemptSchema = {
+  type: 'object',
+  properties: {
+    attemptedAt: isoTime,
+    statusCode: nullable({ type: 'integer' }),
+    durationMs: { type: 'integer' },
+    responseBody: nullable({ type: 'string' }),
+    error: nullable({ type: 'string' }),
+  },
+} as const;
+
 const deliveryProperties = {
   id: { type: 'string', description: 'opaque delivery id, e.g. dlv_Qm9vT3R0aGVyV2lzZUtleQ' },
   eventId: { type: 'string' },
@@ -133,8 +145,11 @@ const deliveryProperties = {
       'with ordering GATEWAY, the delivery (dlv_ id) this one waits for: the earliest unfinished delivery of the same gateway to this webhook ' +
       '(pending, in flight or waiting for a retry). Retrying it, or its going dead after its last attempt, lets this one go. null when not held.',
   },
-  attemptCount: { type: 'integer', description: 'HTTP attempts made so far (in a list and in one delivery alike)' },
-  attempts: { type: 'integer', deprecated: true, description: 'deprecated in lists: the same as attemptCount (one delivery has its attempts here instead)' },
+  attemptCount: {
+    type: 'integer',
+    description: 'attempts counted so far (a claim counts before its attempt is logged, so it can be one more than the attempts listed)',
+  },
+  attempts: { type: 'array', items: attemptSchema, description: 'its HTTP attempts, oldest first: the same in a list and in one delivery' },
   nextAttemptAt: nullable(isoTime),
   lastStatusCode: nullable({ type: 'integer' }),
   lastError: nullable({ type: 'string' }),
@@ -143,30 +158,6 @@ const deliveryProperties = {
 } as const;
 
 export const deliverySchema = { type: 'object', properties: deliveryProperties } as const;
-
-export const attemptSchema = {
-  type: 'object',
-  properties: {
-    attemptedAt: isoTime,
-    statusCode: nullable({ type: 'integer' }),
-    durationMs: { type: 'integer' },
-    responseBody: nullable({ type: 'string' }),
-    error: nullable({ type: 'string' }),
-  },
-} as const;
-
-/**
- * A delivery with its HTTP attempts, oldest first. Here `attempts` is the list; the count is
- * `attemptCount`, as in lists (it can exceed the list's length: a claim counts before the
- * attempt is logged).
- */
-export const deliveryWithAttemptsSchema = {
-  type: 'object',
-  properties: {
-    ...deliveryProperties,
-    attempts: { type: 'array', items: attemptSchema },
-  },
-} as const;
 
 /** ms since the epoch → ISO string; null stays null. */
 export function iso(ms: number): string;

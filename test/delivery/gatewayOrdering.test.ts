@@ -13,7 +13,7 @@ interface DeliveryJson {
   gatewayId: string;
   sequence: number;
   status: string;
-  attempts: number;
+  attemptCount: number;
   nextAttemptAt: string | null;
   waitingFor: string | null;
 }
@@ -91,7 +91,7 @@ describe('ordering GATEWAY', () => {
     // The failing gateway's first delivery failed (its retry is a minute away); the rest wait, untried.
     expect(sequencesOf(receiver, failing)).toEqual([1]);
     const line = (await deliveries()).filter((d) => d.gatewayId === failing);
-    expect(line.map((d) => [d.sequence, d.status, d.attempts])).toEqual([
+    expect(line.map((d) => [d.sequence, d.status, d.attemptCount])).toEqual([
       [1, 'failed', 1],
       [2, 'pending', 0],
       [3, 'pending', 0],
@@ -112,7 +112,7 @@ describe('ordering GATEWAY', () => {
     for (const d of moved.slice(1)) {
       expect(Date.parse(d.nextAttemptAt as string)).toBeGreaterThan(hh.clock.now());
       expect(Date.parse(d.nextAttemptAt as string)).toBeLessThanOrEqual(headDue);
-      expect(d).toMatchObject({ status: 'pending', attempts: 0, waitingFor: line[0].id });
+      expect(d).toMatchObject({ status: 'pending', attemptCount: 0, waitingFor: line[0].id });
     }
 
     // The partner fixes its endpoint and retries the head of the line instead of waiting a minute:
@@ -191,7 +191,7 @@ describe('ordering GATEWAY', () => {
     // Sequence 4 waits behind the failed 1, 2 and 3 (their retries a minute away).
     expect(sequencesOf(receiver, failing)).toHaveLength(3);
     const held = (await deliveries()).find((d) => d.gatewayId === failing && d.sequence === 4);
-    expect(held).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(held).toMatchObject({ status: 'pending', attemptCount: 0, attempts: [] });
     expect(held?.waitingFor).toBe((await deliveries()).find((d) => d.gatewayId === failing && d.sequence === 1)?.id);
   });
 });

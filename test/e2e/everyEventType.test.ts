@@ -106,7 +106,7 @@ describe('end to end, every event type', () => {
     expect(byType('DAILY_AGGREGATE')[0]).toMatchObject({ energyConsumption: { value: 12, unit: 'kWh' } });
 
     // The partner sees each delivery as delivered, in the major it was rendered in.
-    const listed = await expectCall<{ data: Array<{ status: string; apiVersion: number; attempts: number }> }>(
+    const listed = await expectCall<{ data: Array<{ status: string; apiVersion: number; attemptCount: number; attempts: unknown[] }> }>(
       hh.app,
       'GET',
       `/v1/webhooks/${webhook.id}/deliveries`,
@@ -115,6 +115,7 @@ describe('end to end, every event type', () => {
       200,
     );
     expect(listed.data).toHaveLength(bodies.length);
-    for (const d of listed.data) expect(d).toMatchObject({ status: 'delivered', apiVersion: webhook.apiVersion, attempts: 1 });
+    for (const d of listed.data) expect(d).toMatchObject({ status: 'delivered', apiVersion: webhook.apiVersion, attemptCount: 1 });
+    for (const d of listed.data) expect(d.attempts).toMatchObject([{ statusCode: 200, error: null }]);
   });
 });

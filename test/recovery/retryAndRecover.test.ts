@@ -27,7 +27,7 @@ describe('retrying one delivery', () => {
 
     const res = await retry(row.id, p.headers);
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ id: await publicId(row.id), status: 'failed', attempts: 3, nextAttemptAt: new Date(h.hh.clock.now()).toISOString() });
+    expect(res.json()).toMatchObject({ id: await publicId(row.id), status: 'failed', attemptCount: 3, nextAttemptAt: new Date(h.hh.clock.now()).toISOString() });
 
     await h.deliverDue();
     expect(h.receiver.received).toHaveLength(4);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../audit/recordAudit.js';
 import { nextContractStatus } from '../../domain/contracts.js';
 import type { Consent } from '../../domain/eventTypes.js';
-import { actorOf } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, notFound } from '../httpError.js';
 import {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { PartnerAction } from '../../domain/contracts.js';
 import { actorOf } from '../../audit/recordAudit.js';
+import type { PartnerAction } from '../../domain/contracts.js';
 import type { Runtime } from '../../runtime.js';
 import { HttpError, notFound } from '../httpError.js';
 import { contractSchema, gatewayIdSchema, partnerActionSchema, problems } from '../schemas.js';

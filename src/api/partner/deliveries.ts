@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
+import type { Db } from '../../store/db.js';
 import { type DeliveryIds, deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
 import { badRequest, notFound } from '../httpError.js';
-import { DELIVERY_STATUSES, deliverySchema, deliveryWithAttemptsSchema, iso, problems } from '../schemas.js';
-import { type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from './deliveryQueries.js';
+import { DELIVERY_STATUSES, deliverySchema, iso, problems } from '../schemas.js';
+import { type AttemptRow, type DeliveryRow, findOwnDelivery, listAttemptsOf, listDeliveries } from './deliveryQueries.js';
 import { findOwnWebhook } from './webhooks.js';
 
 interface DeliveryQuery {
@@ -15,8 +16,11 @@ interface DeliveryQuery {
   before?: string;
 }
 
-/** A delivery row as the API shows it: its id public (`dlv_…`). */
-export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
+/**
+ * A delivery as the API shows it everywhere (list, one delivery, retry's answer): its id public
+ * (`dlv_…`), its attempt count and its HTTP attempts, oldest first.
+ */
+export function deliveryJson(row: DeliveryRow, ids: DeliveryIds, attempts: readonly AttemptRow[]) {
   return {
     id: ids.encode(row.id),
     eventId: row.event_id,
@@ -28,13 +32,23 @@ export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
     status: row.status,
     waitingFor: row.waiting_for === null || row.waiting_for === undefined ? null : ids.encode(Number(row.waiting_for)),
     attemptCount: row.attempts,
-    attempts: row.attempts,
+    attempts: attempts.map(attemptJson),
     nextAttemptAt: iso(row.next_attempt_at),
     lastStatusCode: row.last_status_code,
     lastError: row.last_error,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+function attemptJson(a: AttemptRow) {
+  return { attemptedAt: iso(a.attempted_at), statusCode: a.status_code, durationMs: a.duration_ms, responseBody: a.response_body, error: a.error };
+}
+
+/** The deliveries as the API shows them, with their attempts (one query for all of them). */
+export async function deliveriesJson(db: Db, rows: readonly DeliveryRow[], ids: DeliveryIds) {
+  const attempts = await listAttemptsOf(db, rows.map((row) => row.id));
+  return rows.map((row) => deliveryJson(row, ids, attempts.get(row.id) ?? []));
 }
 
 const security = [{ partnerKey: [] }];
@@ -50,7 +64,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
         security,
         operationId: 'listDeliveries',
         description:
-          "The webhook's deliveries, newest first, optionally of one status; each shows its attempt count, last status code and error. Page as every list does: `after` = the previous page's `nextCursor` (`before`/`nextBefore` are the same, deprecated names).",
+          "The webhook's deliveries, newest first, optionally of one status; each shows its attempt count and HTTP attempts, last status code and error. Page as every list does: `after` = the previous page's `nextCursor` (`before`/`nextBefore` are the same, deprecated names).",
         summary: "A webhook's deliveries, newest first; pass nextCursor as after for the next page",
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         querystring: {
@@ -90,7 +104,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       const rows = await listDeliveries(rt.store, { companyId: request.companyId, webhookId: webhook.id, status, before, limit });
       // A full page may have a next one; an empty next page is the price of not counting.
       const nextCursor = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
-      return { data: rows.map((row) => deliveryJson(row, ids)), nextCursor, nextBefore: nextCursor };
+      return { data: await deliveriesJson(rt.store, rows, ids), nextCursor, nextBefore: nextCursor };
     },
   );
 
@@ -104,7 +118,7 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
         description: 'One delivery with every HTTP attempt: time, status code, duration, the first KiB of the answer and the error.',
         summary: 'One delivery with its HTTP attempts, oldest first',
         params: { type: 'object', properties: { id: deliveryIdSchema }, required: ['id'] },
-        response: { 200: deliveryWithAttemptsSchema, ...problems(404) },
+        response: { 200: deliverySchema, ...problems(404) },
       },
     },
     async (request) => {
@@ -113,17 +127,8 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       const id = ids.decode(request.params.id);
       const row = id === undefined ? undefined : await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery');
-      const attempts = await listAttempts(rt.store, row.id);
-      return {
-        ...deliveryJson(row, ids),
-        attempts: attempts.map((a) => ({
-          attemptedAt: iso(a.attempted_at),
-          statusCode: a.status_code,
-          durationMs: a.duration_ms,
-          responseBody: a.response_body,
-          error: a.error,
-        })),
-      };
+      const [json] = await deliveriesJson(rt.store, [row], ids);
+      return json;
     },
   );
 }

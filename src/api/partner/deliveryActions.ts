@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
-import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
-import { advanceHeldDeliveries } from '../../delivery/queue/advanceHeldDeliveries.js';
-import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
+import { advanceHeldDeliveries } from '../../delivery/queue/advanceHeldDeliveries.js';
+import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import type { Runtime } from '../../runtime.js';
 import { parseTimestamp } from '../../util/timestamps.js';
 import { deliveryIdSchema, deliveryIds } from '../deliveryIds.js';
 import { HttpError, notFound } from '../httpError.js';
 import { deliverySchema, problems } from '../schemas.js';
-import { deliveryJson } from './deliveries.js';
+import { deliveriesJson } from './deliveries.js';
 import { findOwnDelivery } from './deliveryQueries.js';
 import { findOwnWebhook } from './webhooks.js';
 
@@ -56,7 +56,8 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       const row = await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery'); // its webhook was deleted in between
       reply.code(202);
-      return deliveryJson(row, ids);
+      const [json] = await deliveriesJson(rt.store, [row], ids);
+      return json;
     },
   );
 

@@ -25,6 +25,7 @@ export interface DeliveryRow {
 }
 
 export interface AttemptRow {
+  delivery_id: number;
   attempted_at: number;
   status_code: number | null;
   duration_ms: number;
@@ -91,9 +92,22 @@ export function findOwnDelivery(db: Db, id: number, companyId: string): Promise<
 }
 
 /** A delivery's HTTP attempts, oldest first. */
-export function listAttempts(db: Db, deliveryId: number): Promise<AttemptRow[]> {
-  return db.all<AttemptRow>(
-    'SELECT attempted_at, status_code, duration_ms, response_body, error FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempted_at, id',
-    [deliveryId],
+export async function listAttempts(db: Db, deliveryId: number): Promise<AttemptRow[]> {
+  return (await listAttemptsOf(db, [deliveryId])).get(deliveryId) ?? [];
+}
+
+/**
+ * The HTTP attempts of several deliveries (a list page's), oldest first, by delivery: one query
+ * for the page, over the (delivery_id) index. A delivery has at most its schedule's attempts.
+ */
+export async function listAttemptsOf(db: Db, deliveryIds: readonly number[]): Promise<Map<number, AttemptRow[]>> {
+  const byDelivery = new Map<number, AttemptRow[]>(deliveryIds.map((id) => [id, []]));
+  if (deliveryIds.length === 0) return byDelivery;
+  const rows = await db.all<AttemptRow>(
+    `SELECT delivery_id, attempted_at, status_code, duration_ms, response_body, error FROM delivery_attempts
+      WHERE delivery_id IN (${deliveryIds.map(() => '?').join(', ')}) ORDER BY delivery_id, attempted_at, id`,
+    [...deliveryIds],
   );
+  for (const row of rows) byDelivery.get(Number(row.delivery_id))?.push(row);
+  return byDelivery;
 }

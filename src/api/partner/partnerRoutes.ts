@@ -7,13 +7,13 @@ import { apiKeyRoutes } from './apiKeys.js';
 import { contractRoutes } from './contracts.js';
 import { deliveryRoutes } from './deliveries.js';
 import { deliveryActionRoutes } from './deliveryActions.js';
-import { eventRoutes } from './events.js';
 import { eventStreamRoutes } from './eventStream.js';
+import { eventRoutes } from './events.js';
 import { hvacStatusRoutes } from './hvacStatus.js';
-import { webhookRoutes } from './webhooks.js';
-import { webhookUpgradeRoutes } from './webhookUpgrade.js';
 import { webhookSecretRoutes } from './webhookSecrets.js';
+import { webhookRoutes } from './webhooks.js';
 import { webhookTestRoutes } from './webhookTest.js';
+import { webhookUpgradeRoutes } from './webhookUpgrade.js';
 
 /** Partner routes under `/v1` (x-api-key): API keys, contracts, webhooks, deliveries, events, HVAC status. */
 export function partnerRoutes(rt: Runtime): FastifyPluginAsync {

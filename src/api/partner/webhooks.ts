@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import { AddressPolicy } from '../../delivery/addressPolicy.js';
 import type { EventType } from '../../domain/eventTypes.js';
-import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import { capReached, checkEventTypeCap } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
