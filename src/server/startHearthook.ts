@@ -46,6 +46,24 @@ export async function startHearthook(
   }
   const { rt, generated, sources, masterKey } = await createRuntime(config, options);
   const running: RunningHearthook = { rt, stop: async () => {} };
+  // Undoes a start that failed part-way; it printed no credentials, so it keeps none.
+  const abandon = async () => {
+    await running.app?.close();
+    await running.mqtt?.stop();
+    await running.dispatcher?.stop(0);
+    await forgetGeneratedTokens(rt.store, { generated });
+    await rt.store.close();
+  };
+  // The dispatcher first: on its own thread it takes a moment to start, and a process that
+  // answers /health must be one that has started everything (and handles SIGTERM).
+  if (roles.includes('worker')) {
+    try {
+      running.dispatcher = await startDelivery(rt, masterKey);
+    } catch (err) {
+      await abandon();
+      throw err;
+    }
+  }
   if (roles.includes('api')) {
     try {
       const app = await buildApp(rt);
@@ -53,31 +71,17 @@ export async function startHearthook(
       running.url = await app.listen({ port: config.port, host: config.host });
       rt.observer.roles.set('api', { running: () => app.server.listening });
     } catch (err) {
-      await running.app?.close();
-      await forgetGeneratedTokens(rt.store, { generated });
-      await rt.store.close();
+      await abandon();
       throw listenError(err as NodeJS.ErrnoException, config);
     }
   }
   if (roles.includes('ingest-mqtt') && config.mqttUrl) {
-    running.mqtt = new MqttIngest(rt);
+    const mqtt = new MqttIngest(rt);
     try {
-      await running.mqtt.start();
+      await mqtt.start();
+      running.mqtt = mqtt;
     } catch (err) {
-      await running.app?.close();
-      await forgetGeneratedTokens(rt.store, { generated });
-      await rt.store.close();
-      throw err;
-    }
-  }
-  if (roles.includes('worker')) {
-    try {
-      running.dispatcher = await startDelivery(rt, masterKey);
-    } catch (err) {
-      await running.app?.close();
-      await running.mqtt?.stop();
-      await forgetGeneratedTokens(rt.store, { generated });
-      await rt.store.close();
+      await abandon();
       throw err;
     }
   }
