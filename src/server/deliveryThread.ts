@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
 import type { Runtime } from '../runtime.js';
-import type { DeliveryOutcome } from '../util/observer.js';
 import type { JoinedRuntime } from './createRuntime.js';
+import { type ObservedBatch, replayObserved } from './observerRelay.js';
 
 /** The worker's entry, built beside this file (`dist/server/deliveryWorker.js`). */
 const SCRIPT = new URL('./deliveryWorker.js', import.meta.url);
@@ -24,14 +24,8 @@ export interface DeliveryWorkerData {
 /** Main thread → worker. */
 export type ToDeliveryWorker = { wake: true } | { stop: number };
 
-/** Worker → main thread: what its observer heard, flat, batched per turn of its event loop. */
-export type FromDeliveryWorker =
-  | { ready: true }
-  | {
-      /** [id, webhookId, attempts, statusCode, durationMs, error, outcome] per delivery finished. */
-      deliveries: [number | string, string, number, number | null, number, string | null, DeliveryOutcome][];
-      transactions: number[];
-    };
+/** Worker → main thread: started, or what its observer heard (observerRelay.ts). */
+export type FromDeliveryWorker = { ready: true } | { observed: ObservedBatch };
 
 /**
  * The dispatcher of a `hearthook serve` on a SQLite file, run on a worker thread with its own
@@ -135,11 +129,6 @@ export class DeliveryThread {
   }
 
   private receive(message: FromDeliveryWorker): void {
-    if (!('deliveries' in message)) return;
-    const observer = this.rt.observer;
-    for (const [id, webhook_id, attempts, statusCode, durationMs, error, outcome] of message.deliveries) {
-      observer.deliveryFinished({ id, webhook_id, attempts }, { statusCode, durationMs, error }, outcome);
-    }
-    for (const ms of message.transactions) observer.transaction(ms);
+    if ('observed' in message) replayObserved(message.observed, this.rt.observer);
   }
 }

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Dispatcher } from '../delivery/dispatcher.js';
 import { createLogger } from './createLogger.js';
 import { createRuntime } from './createRuntime.js';
+import { relayObserver } from './observerRelay.js';
 import { type DeliveryWorkerData, type FromDeliveryWorker, STATUS, type ToDeliveryWorker } from './deliveryThread.js';
 
 /** How often the dispatcher's state is copied into the shared cells (readiness, gauges). */
@@ -23,27 +24,9 @@ async function main(port: NonNullable<typeof parentPort>, data: DeliveryWorkerDa
     Atomics.store(status, STATUS.openCircuits, dispatcher.health.openCircuits(rt.clock.now()).length);
   };
 
-  // The observer's events, gathered over one turn of the event loop and sent as one message.
-  let pending: Extract<FromDeliveryWorker, { deliveries: unknown }> | undefined;
-  const flush = () => {
-    if (pending) port.postMessage(pending);
-    pending = undefined;
-  };
-  const batch = () => {
-    if (!pending) {
-      pending = { deliveries: [], transactions: [] };
-      setImmediate(flush);
-    }
-    return pending;
-  };
-  rt.observer.subscribe({
-    deliveryFinished(delivery, result, outcome) {
-      batch().deliveries.push([delivery.id, delivery.webhook_id, delivery.attempts, result.statusCode, result.durationMs, result.error ?? null, outcome]);
-    },
-    transaction(ms) {
-      batch().transactions.push(ms);
-    },
-  });
+  const relay = relayObserver(rt.observer, (observed) =>
+    port.postMessage({ observed } satisfies FromDeliveryWorker, [observed.deliveries.buffer as ArrayBuffer, observed.transactions.buffer as ArrayBuffer]),
+  );
 
   port.on('message', (message: ToDeliveryWorker) => {
     if ('wake' in message) rt.store.notifyWork();
@@ -55,7 +38,7 @@ async function main(port: NonNullable<typeof parentPort>, data: DeliveryWorkerDa
     await dispatcher.stop(graceMs);
     await rt.store.close();
     report();
-    flush();
+    relay();
     port.close(); // nothing else keeps the thread alive: it exits
   };
 
