@@ -29,6 +29,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
     genReqId: requestId,
     bodyLimit: 8 * 1024 * 1024,
     ...serverLimits(rt.config),
+    // request.ip from X-Forwarded-For only when the peer is a proxy we were told to trust.
+    trustProxy: rt.config.trustProxy.length > 0 ? rt.config.trustProxy : false,
     frameworkErrors: badUrlHandler,
   });
   app.server.maxConnections = rt.config.maxConnections;

@@ -16,6 +16,19 @@ export const contractStatusSchema = { type: 'string', enum: [...CONTRACT_STATUSE
 export const partnerActionSchema = { type: 'string', enum: [...PARTNER_ACTIONS] } as const;
 export const apiVersionSchema = { type: 'integer', enum: API_VERSIONS.map((v) => v.major) } as const;
 
+export const WEBHOOK_ORDERINGS = ['NONE', 'GATEWAY'] as const;
+export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
+/** A webhook's `ordering`, as requests and answers carry it. */
+export const orderingSchema = {
+  type: 'string',
+  enum: [...WEBHOOK_ORDERINGS],
+  description:
+    'NONE (the default): due deliveries go out concurrently, so two events of one gateway can arrive reversed. ' +
+    'GATEWAY: one gateway\'s deliveries to this webhook go out one at a time in `sequence` order; a delivery waits ' +
+    '(status pending, `waitingFor` naming the earlier one) while an earlier one is pending, in flight or waiting for a retry, ' +
+    'and goes once that one is delivered or dead. Other gateways are not held. A change applies to deliveries sent after it.',
+} as const;
+
 /** A gateway id is a digit string (`101506113`). */
 export const gatewayIdSchema = { type: 'string', pattern: '^[0-9]{1,20}$', description: 'digits, e.g. 101506113' } as const;
 
@@ -82,6 +95,7 @@ const webhookProperties = {
   description: nullable({ type: 'string' }),
   enabled: { type: 'boolean' },
   apiVersion: { type: 'integer', description: 'the API major events are rendered in' },
+  ordering: orderingSchema,
   autoUpgradedAt: { ...nullable(isoTime), description: 'when Hearthook moved the webhook off a major past its end of support' },
   autoUpgradedFrom: { ...nullable({ type: 'integer' }), description: 'the major it was moved off then' },
   createdAt: isoTime,
@@ -113,6 +127,12 @@ const deliveryProperties = {
   sequence: { type: 'integer', description: 'gap-free per (webhook, gateway)' },
   apiVersion: nullable({ type: 'integer', description: 'the API major of the latest attempt; null before the first' }),
   status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+  waitingFor: {
+    ...nullable({ type: 'string' }),
+    description:
+      'with ordering GATEWAY, the delivery (dlv_ id) this one waits for: the earliest unfinished delivery of the same gateway to this webhook ' +
+      '(pending, in flight or waiting for a retry). Retrying it, or its going dead after its last attempt, lets this one go. null when not held.',
+  },
   attempts: { type: 'integer' },
   nextAttemptAt: nullable(isoTime),
   lastStatusCode: nullable({ type: 'integer' }),

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../config/duration.js';
 import { runSimulation, SimulationError, type SimulationOptions } from '../simulator/runSimulation.js';
 import { BAD_USAGE } from './exit.js';
+import { httpUrl, mqttUrl } from './urlFlags.js';
 
 /**
  * Adds `hearthook simulate` to the CLI: a gateway fleet sending realistic traffic to a running
@@ -92,26 +93,4 @@ function positiveDuration(text: string): number {
   }
   if (ms <= 0) throw new InvalidArgumentError('must be longer than 0');
   return ms;
-}
-
-function httpUrl(text: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidArgumentError('must be a URL such as http://localhost:8080');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
-  return url;
-}
-
-function mqttUrl(text: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidArgumentError('must be a URL such as mqtt://127.0.0.1:1883');
-  }
-  if (url.protocol !== 'mqtt:' && url.protocol !== 'mqtts:') throw new InvalidArgumentError('must be an mqtt:// or mqtts:// URL');
-  return url;
 }

@@ -74,6 +74,8 @@ export interface Config {
   mqttBatchSize: number;
   /** How long a batch waits for more messages once its first arrived (0: only what arrived during the last commit). */
   mqttBatchWaitMs: number;
+  /** How long rejected MQTT messages stay listed (`GET /v1/admin/rejected-messages`); the hourly `forget-rejected-messages` job deletes older ones. */
+  rejectedRetentionMs: number;
   /**
    * The API version registry (`src/versions/registry.ts`). Not an environment variable: a major
    * is code (a renderer and schemas), so releases ship with Hearthook; tests inject test versions.
@@ -97,11 +99,18 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Open connections the HTTP server accepts at most; more are closed at once. */
   maxConnections: number;
+  /**
+   * The reverse proxies in front (IPs, CIDRs): a request from one of them has its client address
+   * (`request.ip`: the failed-authentication limit's key) taken from X-Forwarded-For, walking back past
+   * trusted hops only. Empty: the socket's address.
+   */
+  trustProxy: string[];
 }
 
 /** Each setting's default, from the config table (`SETTINGS`), plus the API version registry. */
 export const DEFAULTS: Config = {
   allowPrivateNetworks: [],
+  trustProxy: [],
   apiVersions: API_VERSIONS,
   rateLimits: RATE_LIMITS,
   ...(Object.fromEntries(SETTINGS.filter((s) => s.default !== undefined).map((s) => [s.key, s.kind.parse(s.default!)])) as Partial<Config>),

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { parseMasterKey } from '../util/secrets.js';
 import type { Config } from './config.js';
 import { parseDuration, parseDurationList } from './duration.js';
@@ -107,6 +108,21 @@ const brokerUrl: Kind<string> = {
   },
 };
 
+/**
+ * Addresses of trusted proxies: IPs or CIDRs (and proxy-addr's names `loopback`, `linklocal`,
+ * `uniquelocal`). A list, not "trust every hop": a client can write its own X-Forwarded-For, and
+ * only the entries added by proxies we know are believed.
+ */
+const proxyList: Kind<string[]> = {
+  arg: '<cidrs>',
+  parse(t) {
+    const entries = list.parse(t);
+    const bad = entries.find((e) => !ipaddr.isValid(e) && !ipaddr.isValidCIDR(e) && !['loopback', 'linklocal', 'uniquelocal'].includes(e));
+    if (bad !== undefined) throw new Error(`"${bad}" is not an IP address or CIDR (e.g. 10.0.0.0/8,127.0.0.1)`);
+    return entries;
+  },
+};
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -145,6 +161,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'requestTimeoutMs', env: 'HEARTHOOK_REQUEST_TIMEOUT', kind: duration(1), default: '30s', help: 'how long a client may take to send a whole request' },
   { key: 'keepAliveTimeoutMs', env: 'HEARTHOOK_KEEP_ALIVE_TIMEOUT', kind: duration(1), default: '5s', help: 'how long an idle keep-alive connection stays open' },
   { key: 'maxConnections', env: 'HEARTHOOK_MAX_CONNECTIONS', kind: wholeNumber(1), default: '10000', help: 'open connections the HTTP server accepts at most' },
+  { key: 'trustProxy', env: 'HEARTHOOK_TRUST_PROXY', kind: proxyList, unset: 'none (the socket address)', help: 'comma-separated addresses or CIDRs of the reverse proxies in front: client addresses come from their X-Forwarded-For' },
   { key: 'mqttUrl', env: 'HEARTHOOK_MQTT_URL', kind: brokerUrl, unset: 'none (MQTT ingest off)', help: 'MQTT broker to take gateway messages from: mqtt://user:pass@host:1883 or mqtts://…' },
   { key: 'mqttTopicPrefix', env: 'HEARTHOOK_MQTT_TOPIC_PREFIX', kind: { ...text, arg: '<prefix>' }, default: 'hearthook/gateways', help: 'gateways publish to <prefix>/<gatewayId>/messages' },
   { key: 'mqttClientId', env: 'HEARTHOOK_MQTT_CLIENT_ID', kind: { ...text, arg: '<id>' }, unset: 'hearthook-<hostname>-<port>', help: "this node's MQTT client id: the same after a restart, different on every node" },
@@ -152,6 +169,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mqttSessionExpiryMs', env: 'HEARTHOOK_MQTT_SESSION_EXPIRY', kind: duration(1), default: '1d', help: "how long the broker keeps a node's session, queueing its messages, while it is away" },
   { key: 'mqttBatchSize', env: 'HEARTHOOK_MQTT_BATCH_SIZE', kind: wholeNumber(1, 32_767), default: '500', help: 'most MQTT messages one transaction takes in' },
   { key: 'mqttBatchWaitMs', env: 'HEARTHOOK_MQTT_BATCH_WAIT', kind: duration(0), default: '0ms', help: 'how long a batch waits for more messages once its first arrived' },
+  { key: 'rejectedRetentionMs', env: 'HEARTHOOK_REJECTED_RETENTION', kind: duration(1), default: '30d', help: 'how long rejected MQTT messages stay listed' },
 ];
 
 /** The `hearthook serve` flag of a setting: `HEARTHOOK_DELIVERY_TIMEOUT` → `--delivery-timeout`. */

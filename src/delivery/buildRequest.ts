@@ -39,6 +39,8 @@ export function buildRequest(
     'webhook-sequence': String(sequence),
   };
   let url = target.url;
+  // Webhooks always have a key; `hearthook listen` forwards without one unless given one.
+  if (target.apiKey === '') return { url, headers, body };
   if (target.apiKeyLocation === 'HEADER') headers[target.apiKeyName.toLowerCase()] = target.apiKey;
   else {
     url = new URL(target.url);

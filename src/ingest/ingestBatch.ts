@@ -6,6 +6,7 @@ import type { GatewayInfo, RuleContext } from '../rules/ruleContext.js';
 import type { Runtime } from '../runtime.js';
 import type { Db } from '../store/db.js';
 import { valuesList } from '../store/valuesList.js';
+import type { IngestChannel } from './rejectReasons.js';
 
 /** What an ingest call did. */
 export interface IngestResult {
@@ -47,9 +48,9 @@ export class UnkeptMessageError extends Error {
  * fan-out; per gateway two reads and at most a few writes.
  *
  * @example
- * await ingestBatch(rt, [{ kind: 'heartbeat', gatewayId: '101506113' }]); // { accepted: 1, duplicates: 0, events: 1 }
+ * await ingestBatch(rt, [{ kind: 'heartbeat', gatewayId: '101506113' }], 'http'); // { accepted: 1, duplicates: 0, events: 1 }
  */
-export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage[]): Promise<IngestResult> {
+export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage[], channel: IngestChannel): Promise<IngestResult> {
   const now = rt.clock.now();
   const { result, deliveries, events } = await rt.store.transaction(async (tx) => {
     // Each gateway row is locked (FOR UPDATE on PostgreSQL) before its state is read, so two
@@ -98,7 +99,7 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     return { result: { accepted, duplicates, events: events.length }, deliveries, events };
   });
   if (deliveries > 0) rt.store.notifyWork();
-  rt.observer.ingested(result.accepted, result.duplicates, events);
+  rt.observer.ingested(channel, result.accepted, result.duplicates, events);
   return result;
 }
 

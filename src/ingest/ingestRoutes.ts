@@ -9,6 +9,7 @@ import { parseTimestamp } from '../util/timestamps.js';
 import { checkValueTypes } from './dataPointTypes.js';
 import { ingestBatch, UnknownGatewaysError } from './ingestBatch.js';
 import { checkIngestBody, ingestBodySchema, MAX_BATCH, type RawMessage } from './messageSchema.js';
+import { reasonOfInvalid } from './rejectReasons.js';
 
 const resultSchema = {
   type: 'object',
@@ -53,7 +54,7 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
             const errors = checkIngestBody(data);
             if (errors.length === 0) errors.push(...checkValueTypes(rt.rules, Array.isArray(data) ? data : [data as RawMessage], Array.isArray(data)));
             if (errors.length === 0) return true;
-            rt.observer.ingestRejected('http', Array.isArray(data) ? data.length : 1);
+            rt.observer.ingestRejected('http', reasonOfInvalid(errors), Array.isArray(data) ? data.length : 1);
             return { error: invalid(errors) };
           },
       },
@@ -67,11 +68,11 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           batch,
         );
         try {
-          const result = await ingestBatch(rt, raw.map(toGatewayMessage));
+          const result = await ingestBatch(rt, raw.map(toGatewayMessage), 'http');
           return reply.code(202).send(result);
         } catch (err) {
           if (!(err instanceof UnknownGatewaysError)) throw err;
-          rt.observer.ingestRejected('http', raw.length);
+          rt.observer.ingestRejected('http', 'unknown-gateway', raw.length);
           throw invalid(
             err.indexes.map((i) => ({
               field: batch ? `/body/${i}/gatewayId` : '/body/gatewayId',

@@ -40,7 +40,7 @@ export async function takeInPublishes(rt: Runtime, publishes: readonly Publish[]
   let outcome = { accepted: 0, duplicates: 0, events: 0 };
   for (;;) {
     try {
-      if (good.length > 0) outcome = await ingestBatch(rt, good.flatMap((g) => g.messages));
+      if (good.length > 0) outcome = await ingestBatch(rt, good.flatMap((g) => g.messages), 'mqtt');
       break;
     } catch (err) {
       if (!(err instanceof UnknownGatewaysError)) throw err;
@@ -62,6 +62,8 @@ export async function takeInPublishes(rt: Runtime, publishes: readonly Publish[]
   }
   rejected.sort((a, b) => a.index - b.index); // listed in the order they arrived
   if (rejected.length > 0) await recordRejections(rt, rejected.map((r) => ({ ...r, publish: publishes[r.index] })));
+  // Counted per publish (one row of rejected_messages each), whatever its payload held.
+  for (const r of rejected) rt.observer.ingestRejected('mqtt', r.reason, 1);
   return { ...outcome, rejected: rejected.map(({ index: _, ...r }) => r) };
 }
 
@@ -82,21 +84,30 @@ async function reuseDerivedIds(rt: Runtime, accepted: Accepted, since: number): 
   }
 }
 
+/**
+ * Rows per INSERT: 7 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535 bound
+ * parameters even when HEARTHOOK_MQTT_BATCH_SIZE (up to 32,767) publishes are all bad.
+ */
+const REJECTIONS_PER_STATEMENT = 500;
+
 async function recordRejections(rt: Runtime, rejections: Array<Rejected & { topic: string; publish: Publish }>): Promise<void> {
   const now = rt.clock.now();
-  await rt.store.run(
-    `INSERT INTO rejected_messages (received_at, topic, gateway_id, message_key, reason, errors, payload)
-     VALUES ${valuesList('(?, ?, ?, ?, ?, ?, ?)', rejections.length)}
-     ON CONFLICT (topic, message_key) DO NOTHING`,
-    rejections.flatMap((r) => [
-      now,
-      r.topic,
-      r.gatewayId,
-      rejectionKey(r.publish),
-      r.reason,
-      JSON.stringify(r.errors),
-      // Text as the API shows it: invalid UTF-8 becomes U+FFFD, and NUL (which PostgreSQL's TEXT refuses) too.
-      r.publish.payload.toString('utf8', 0, KEPT_PAYLOAD * 4).slice(0, KEPT_PAYLOAD).replaceAll('\u0000', '\uFFFD'),
-    ]),
-  );
+  for (let i = 0; i < rejections.length; i += REJECTIONS_PER_STATEMENT) {
+    const chunk = rejections.slice(i, i + REJECTIONS_PER_STATEMENT);
+    await rt.store.run(
+      `INSERT INTO rejected_messages (received_at, topic, gateway_id, message_key, reason, errors, payload)
+       VALUES ${valuesList('(?, ?, ?, ?, ?, ?, ?)', chunk.length)}
+       ON CONFLICT (topic, message_key) DO NOTHING`,
+      chunk.flatMap((r) => [
+        now,
+        r.topic,
+        r.gatewayId,
+        rejectionKey(r.publish),
+        r.reason,
+        JSON.stringify(r.errors),
+        // Text as the API shows it: invalid UTF-8 becomes U+FFFD, and NUL (which PostgreSQL's TEXT refuses) too.
+        r.publish.payload.toString('utf8', 0, KEPT_PAYLOAD * 4).slice(0, KEPT_PAYLOAD).replaceAll('\u0000', '\uFFFD'),
+      ]),
+    );
+  }
 }

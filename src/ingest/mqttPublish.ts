@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { FieldError } from '../api/httpError.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import { checkIngestBody, type RawMessage } from './messageSchema.js';
+import { type RejectReason, reasonOfInvalid } from './rejectReasons.js';
 
-/** Why an MQTT publish was acknowledged without being taken in. */
-export type RejectReason = 'invalid-json' | 'unknown-kind' | 'invalid-message' | 'gateway-mismatch' | 'unknown-gateway';
 
 /** One PUBLISH as Hearthook received it from the broker. */
 export interface Publish {
@@ -75,8 +74,7 @@ export function readPublish(prefix: string, publish: Publish, firstSeen: string)
   if (mismatches.length > 0) return { ok: false, gatewayId, reason: 'gateway-mismatch', errors: mismatches };
   const errors = checkIngestBody(body).map((e) => ({ field: e.field.replace(/^\/body/, '/payload'), message: e.message }));
   if (errors.length > 0) {
-    const reason = errors.some((e) => e.field.endsWith('/kind')) ? 'unknown-kind' : 'invalid-message';
-    return { ok: false, gatewayId, reason, errors };
+    return { ok: false, gatewayId, reason: reasonOfInvalid(errors), errors };
   }
   const derivedPrefix = `mqtt:${payloadHash(publish)}:${publish.packetId ?? 0}:`;
   const messages = (raw as RawMessage[]).map((m, i) => {

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { EVENT_TYPES } from '../domain/eventTypes.js';
+import { type IngestChannel, REJECT_REASONS } from '../ingest/rejectReasons.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryOutcome } from '../util/observer.js';
 import { PendingCounts } from './pendingCounts.js';
@@ -18,6 +19,8 @@ export const QUEUE_STATS_MAX_AGE_MS = 60_000;
 const MAX_CACHED_WEBHOOKS = 100_000;
 
 const OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'failed', 'dead'];
+const HTTP_KEYS = { accepted: 'http accepted', duplicate: 'http duplicate' };
+const MQTT_KEYS = { accepted: 'mqtt accepted', duplicate: 'mqtt duplicate' };
 
 /** The Node.js process metrics (`process_*`, `nodejs_*`): one set per process, however many apps. */
 let processRegistry: Registry | undefined;
@@ -76,20 +79,26 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
   });
   const ingestMessages = new Counter({
     name: 'hearthook_ingest_messages_total',
-    help: 'Gateway messages ingested (result: accepted, or duplicate: a resent messageId, ignored).',
-    labelNames: ['result'],
+    help: 'Gateway messages ingested (result: accepted, or duplicate: a resent messageId, ignored), by channel (http, mqtt).',
+    labelNames: ['channel', 'result'],
     registers,
     collect() {
-      messages.drain((result, n) => this.inc({ result }, n));
+      messages.drain((key, n) => {
+        const [channel, result] = key.split(' ');
+        this.inc({ channel, result }, n);
+      });
     },
   });
   const ingestRejected = new Counter({
     name: 'hearthook_ingest_rejected_messages_total',
-    help: 'Gateway messages refused (bad input, unknown gateway), by channel.',
-    labelNames: ['channel'],
+    help: 'Gateway messages refused (bad input, unknown gateway), by channel (http, mqtt: publishes) and reason.',
+    labelNames: ['channel', 'reason'],
     registers,
     collect() {
-      rejected.drain((channel, n) => this.inc({ channel }, n));
+      rejected.drain((key, n) => {
+        const [channel, reason] = key.split(' ');
+        this.inc({ channel, reason }, n);
+      });
     },
   });
   const events = new Counter({
@@ -102,8 +111,11 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
     },
   });
   // Series that exist from the start, at 0, so rate() and alerts have them before the first one.
-  for (const result of ['accepted', 'duplicate']) ingestMessages.inc({ result }, 0);
-  ingestRejected.inc({ channel: 'http' }, 0);
+  const channels: IngestChannel[] = rt.config.mqttUrl ? ['http', 'mqtt'] : ['http'];
+  for (const channel of channels) {
+    for (const result of ['accepted', 'duplicate']) ingestMessages.inc({ channel, result }, 0);
+    for (const reason of REJECT_REASONS[channel]) ingestRejected.inc({ channel, reason }, 0);
+  }
   for (const type of EVENT_TYPES) events.inc({ type }, 0);
   const transactionSeconds = new Histogram({
     name: 'hearthook_store_transaction_duration_seconds',
@@ -186,13 +198,15 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
       byOutcome.get(outcome)!.add(delivery.webhook_id, 1);
       attemptSeconds.observe(result.durationMs / 1000);
     },
-    ingested(accepted, duplicates, events) {
-      messages.add('accepted', accepted);
-      if (duplicates > 0) messages.add('duplicate', duplicates);
+    // Keys are `<channel> <label>`: a few fixed strings each, built once (no per-call concatenation).
+    ingested(channel, accepted, duplicates, events) {
+      const keys = channel === 'mqtt' ? MQTT_KEYS : HTTP_KEYS;
+      messages.add(keys.accepted, accepted);
+      if (duplicates > 0) messages.add(keys.duplicate, duplicates);
       for (let i = 0; i < events.length; i++) eventsByType.add(events[i].type, 1);
     },
-    ingestRejected(channel, n) {
-      rejected.add(channel, n);
+    ingestRejected(channel, reason, n) {
+      rejected.add(`${channel} ${reason}`, n);
     },
     transaction(ms) {
       transactionSeconds.observe(ms / 1000);

@@ -1,4 +1,4 @@
-import { endOfLocalDay, isValidTimeZone, localDate } from './localDay.js';
+import { canonicalTimeZone, endOfLocalDay, localDate } from './localDay.js';
 import type { DataPointMessage } from './messages.js';
 import type { GatewayInfo, RuleContext } from './ruleContext.js';
 
@@ -43,7 +43,7 @@ export function accumulateDaily(ctx: RuleContext, gateway: GatewayInfo, message:
     if (last !== undefined) increment = message.value >= last ? message.value - last : Math.max(message.value, 0);
   }
 
-  const timeZone = isValidTimeZone(gateway.timezone) ? gateway.timezone : 'UTC';
+  const timeZone = canonicalTimeZone(gateway.timezone) ?? 'UTC';
   const date = localDate(message.sentAt ?? ctx.now, timeZone);
   if (state.sentThrough === undefined || date > state.sentThrough) {
     let day = state.days[date];

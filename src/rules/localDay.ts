@@ -25,13 +25,18 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** True when `Intl` knows the zone (gateways with an unknown one are treated as UTC). */
-export function isValidTimeZone(timeZone: string): boolean {
+/**
+ * The one time-zone check: the canonical IANA name of a zone (`europe/berlin` → `Europe/Berlin`),
+ * or undefined when this Node's ICU does not know it. Gateway registration refuses such a zone
+ * (daily aggregates run at the gateway's local midnight, so it must be refused then, not
+ * discovered at midnight); the daily aggregate treats one that became unknown as UTC. The
+ * formatter cache holds known zones only: a few hundred names, written by operators.
+ */
+export function canonicalTimeZone(name: string): string | undefined {
   try {
-    formatter(timeZone);
-    return true;
+    return formatter(name).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

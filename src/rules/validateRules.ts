@@ -1,3 +1,4 @@
+import { Ajv } from 'ajv';
 import { parseDuration } from '../config/duration.js';
 
 /** How a data point key is reported (see `rules/default.json` for the meaning of each). */
@@ -34,9 +35,88 @@ export interface RuleData {
 const SEVERITIES = ['ERROR', 'WARNING', 'INFO'];
 const REPORTS = ['threshold', 'onChange', 'ignore'];
 const VALUE_TYPES = ['number', 'string', 'any'];
-const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
-type Json = Record<string, unknown>;
+/**
+ * Our words for what is wrong, kept in the schema beside the check they explain: `x-problem`
+ * for a value (any keyword of its schema failing), `x-required` for a missing key. Ajv ignores
+ * them (`strict: false`); `validateRuleData` reads them from the failing schema.
+ */
+type Schema = Record<string, unknown>;
+/** An object whose keys are `properties` (all required) and `$` comments. */
+const settings = (properties: Record<string, Schema>, optional: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  patternProperties: { '^\\$': {} },
+  additionalProperties: false,
+});
+/** A map whose keys are checked by `keys` (`$` comments allowed) and values by `values`. */
+const map = (values: Schema, keys?: Schema): Schema => ({
+  type: 'object',
+  patternProperties: { '^\\$': {} },
+  ...(keys ? { propertyNames: { ...keys, pattern: `^\\$|${keys.pattern as string}` } } : {}),
+  additionalProperties: values,
+});
+const duration: Schema = { type: 'string', format: 'duration' };
+const dataPointKey: Schema = { type: 'string', minLength: 1, 'x-problem': 'must be a data point key' };
+/** Language tag → text, with at least English. */
+const texts: Schema = {
+  ...map({ type: 'string', minLength: 1, 'x-problem': 'must be a non-empty text' }, { pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', 'x-problem': 'is not a language tag such as en or de' }),
+  required: ['en'],
+  'x-required': 'an English text is required',
+};
+/** JSON Schema's `if`/`then`: `required` holds for a value that matches `condition`. */
+const when = (condition: Schema, required: Schema): Schema => ({
+  if: condition,
+  // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword, never awaited
+  then: required,
+});
+const reportsThreshold = { required: ['report'], properties: { report: { const: 'threshold' } } };
+const dataPointRule: Schema = {
+  ...settings(
+    {
+      report: { enum: REPORTS },
+      valueType: { enum: VALUE_TYPES },
+      threshold: settings({ absolute: { type: 'number', minimum: 0, 'x-problem': 'must be a number >= 0' }, relative: { type: 'number', minimum: 0, 'x-problem': 'must be a number >= 0' } }, ['absolute', 'relative']),
+      counter: { type: 'boolean' },
+      unit: { type: 'string' },
+    },
+    ['valueType', 'threshold', 'counter', 'unit'],
+  ),
+  allOf: [
+    when(reportsThreshold, {
+      required: ['threshold'],
+      'x-required': 'a threshold rule needs absolute, relative or both',
+      properties: { threshold: { anyOf: [{ required: ['absolute'] }, { required: ['relative'] }], 'x-problem': 'a threshold rule needs absolute, relative or both' } },
+    }),
+    when(
+      { anyOf: [reportsThreshold, { required: ['counter'], properties: { counter: { const: true } } }] },
+      { properties: { valueType: { const: 'number', 'x-problem': 'a threshold or counter rule compares numbers; it must be number' } } },
+    ),
+  ],
+};
+
+/** `rules/default.json` and an operator's file merged over it, as JSON Schema. */
+const ruleSchema: Schema = settings({
+  connectivity: settings({ offlineAfter: duration, checkInterval: duration }),
+  faults: settings({
+    relevantSeverities: { type: 'array', items: { enum: SEVERITIES } },
+    transientFaultWindow: duration,
+    unknownDescription: texts,
+    catalog: map(texts, { pattern: '^[^/]+/[^/]+$', 'x-problem': 'the key must be <displayCode>/<causeCode>' }),
+  }),
+  dataPoints: settings({
+    notAvailable: { type: 'array', items: { type: 'number', 'x-problem': 'must be a number ("not available" markers)' } },
+    default: dataPointRule,
+    keys: map(dataPointRule),
+  }),
+  dailyAggregate: settings({ grace: duration, energyKey: dataPointKey, startsKeys: map(dataPointKey) }),
+});
+
+// A file is read once at start: an instance of its own, `verbose` so errors carry their schema.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+ajv.addFormat('duration', { type: 'string', validate: isDuration });
+const check = ajv.compile(ruleSchema);
 
 /**
  * Checks a merged rule set and lists every problem as `<JSON pointer>: <what is wrong>`, e.g.
@@ -44,119 +124,57 @@ type Json = Record<string, unknown>;
  * An empty list means the rule set is usable.
  */
 export function validateRuleData(data: unknown): string[] {
+  if (check(data)) return [];
   const problems: string[] = [];
-  const root = object(data, '', ['connectivity', 'faults', 'dataPoints', 'dailyAggregate'], problems);
-  if (!root) return problems;
-
-  const connectivity = object(root.connectivity, '/connectivity', ['offlineAfter', 'checkInterval'], problems);
-  if (connectivity) {
-    duration(connectivity.offlineAfter, '/connectivity/offlineAfter', problems);
-    duration(connectivity.checkInterval, '/connectivity/checkInterval', problems);
-  }
-
-  const faults = object(
-    root.faults,
-    '/faults',
-    ['relevantSeverities', 'transientFaultWindow', 'unknownDescription', 'catalog'],
-    problems,
-  );
-  if (faults) {
-    if (!Array.isArray(faults.relevantSeverities)) problems.push('/faults/relevantSeverities: must be an array');
-    else
-      faults.relevantSeverities.forEach((s, i) => {
-        if (!SEVERITIES.includes(s as string)) problems.push(`/faults/relevantSeverities/${i}: must be one of ${SEVERITIES.join(', ')}`);
-      });
-    duration(faults.transientFaultWindow, '/faults/transientFaultWindow', problems);
-    texts(faults.unknownDescription, '/faults/unknownDescription', problems);
-    const catalog = object(faults.catalog, '/faults/catalog', null, problems);
-    for (const [code, entry] of entries(catalog)) {
-      if (!/^[^/]+\/[^/]+$/.test(code)) problems.push(`/faults/catalog/${code}: the key must be <displayCode>/<causeCode>`);
-      texts(entry, `/faults/catalog/${code}`, problems);
+  const named = new Set<string>();
+  for (const e of check.errors!) {
+    // The branches of anyOf and if say nothing a partner could act on; their parents do.
+    if (e.keyword === 'if' || e.schemaPath.includes('/anyOf/')) continue;
+    const p = e.params as Record<string, unknown>;
+    const schema = (e.parentSchema ?? {}) as Schema;
+    let path = e.instancePath;
+    let message: string;
+    if (e.keyword === 'required') {
+      path += `/${p.missingProperty}`;
+      message = (schema['x-required'] as string | undefined) ?? 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      path += `/${p.additionalProperty}`;
+      message = `is not a known setting (known: ${Object.keys((schema.properties as Schema | undefined) ?? {}).join(', ')})`;
+    } else if (e.keyword === 'propertyNames' || e.propertyName !== undefined) {
+      if (e.keyword === 'propertyNames') continue; // the name's own error follows (or came first)
+      path += `/${e.propertyName}`;
+      message = (schema['x-problem'] as string | undefined) ?? `is not a valid name (${e.message})`;
+    } else if (schema['x-problem'] !== undefined) {
+      message = schema['x-problem'] as string;
+    } else if (schema.format === 'duration') {
+      message = durationProblem(e.data);
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(p.allowedValues as unknown[]).join(', ')}`;
+    } else if (e.keyword === 'type') {
+      message = p.type === 'boolean' ? 'must be true or false' : `must be ${/^[aeiou]/.test(String(p.type)) ? 'an' : 'a'} ${p.type}`;
+    } else {
+      message = e.message ?? e.keyword;
     }
-  }
-
-  const dataPoints = object(root.dataPoints, '/dataPoints', ['notAvailable', 'default', 'keys'], problems);
-  if (dataPoints) {
-    if (!Array.isArray(dataPoints.notAvailable) || dataPoints.notAvailable.some((v) => typeof v !== 'number')) {
-      problems.push('/dataPoints/notAvailable: must be an array of numbers');
-    }
-    dataPointRule(dataPoints.default, '/dataPoints/default', problems);
-    for (const [key, rule] of entries(object(dataPoints.keys, '/dataPoints/keys', null, problems))) {
-      dataPointRule(rule, `/dataPoints/keys/${key}`, problems);
-    }
-  }
-
-  const daily = object(root.dailyAggregate, '/dailyAggregate', ['grace', 'energyKey', 'startsKeys'], problems);
-  if (daily) {
-    duration(daily.grace, '/dailyAggregate/grace', problems);
-    if (typeof daily.energyKey !== 'string' || !daily.energyKey) problems.push('/dailyAggregate/energyKey: must be a data point key');
-    for (const [domain, key] of entries(object(daily.startsKeys, '/dailyAggregate/startsKeys', null, problems))) {
-      if (typeof key !== 'string' || !key) problems.push(`/dailyAggregate/startsKeys/${domain}: must be a data point key`);
-    }
+    // One problem per path: the first found (a value's type before its enum).
+    if (named.has(path)) continue;
+    named.add(path);
+    // Shown as written in the file: a catalog key `A11/3061` stays one segment to the reader.
+    problems.push(`${path.replaceAll('~1', '/').replaceAll('~0', '~') || '/'}: ${message}`);
   }
   return problems;
 }
 
-function dataPointRule(value: unknown, path: string, problems: string[]): void {
-  const rule = object(value, path, ['report', 'valueType', 'threshold', 'counter', 'unit'], problems);
-  if (!rule) return;
-  if (!REPORTS.includes(rule.report as string)) problems.push(`${path}/report: must be one of ${REPORTS.join(', ')}`);
-  if (rule.valueType !== undefined && !VALUE_TYPES.includes(rule.valueType as string)) {
-    problems.push(`${path}/valueType: must be one of ${VALUE_TYPES.join(', ')}`);
-  } else if (rule.valueType !== undefined && rule.valueType !== 'number' && (rule.report === 'threshold' || rule.counter === true)) {
-    problems.push(`${path}/valueType: a threshold or counter rule compares numbers; it must be number`);
-  }
-  if (rule.counter !== undefined && typeof rule.counter !== 'boolean') problems.push(`${path}/counter: must be true or false`);
-  if (rule.unit !== undefined && typeof rule.unit !== 'string') problems.push(`${path}/unit: must be a string`);
-  if (rule.threshold !== undefined) {
-    const threshold = object(rule.threshold, `${path}/threshold`, ['absolute', 'relative'], problems);
-    for (const [name, n] of entries(threshold)) {
-      if (typeof n !== 'number' || !(n >= 0)) problems.push(`${path}/threshold/${name}: must be a number >= 0`);
-    }
-  }
-  if (rule.report === 'threshold') {
-    const t = rule.threshold as Json | undefined;
-    if (!t || (t.absolute === undefined && t.relative === undefined)) {
-      problems.push(`${path}/threshold: a threshold rule needs absolute, relative or both`);
-    }
-  }
+function isDuration(text: string): boolean {
+  return durationProblem(text) === '';
 }
 
-/** An object whose keys (apart from `$` comments) are all in `known` (any key when null). */
-function object(value: unknown, path: string, known: string[] | null, problems: string[]): Json | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    problems.push(`${path || '/'}: must be an object`);
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (known && !key.startsWith('$') && !known.includes(key)) {
-      problems.push(`${path}/${key}: is not a known setting (known: ${known.join(', ')})`);
-    }
-  }
-  return value as Json;
-}
-
-/** The entries of an object, comments left out. */
-function entries(value: Json | undefined): Array<[string, unknown]> {
-  return value ? Object.entries(value).filter(([key]) => !key.startsWith('$')) : [];
-}
-
-function duration(value: unknown, path: string, problems: string[]): void {
+/** What `parseDuration` says is wrong with a value, or '' when it is a duration. */
+function durationProblem(value: unknown): string {
+  if (typeof value !== 'string') return 'must be a duration string such as "2m"';
   try {
-    if (typeof value !== 'string') throw new Error('must be a duration string such as "2m"');
     parseDuration(value);
+    return '';
   } catch (err) {
-    problems.push(`${path}: ${(err as Error).message}`);
+    return (err as Error).message;
   }
-}
-
-/** Language tag → text, with at least English. */
-function texts(value: unknown, path: string, problems: string[]): void {
-  const byLanguage = object(value, path, null, problems);
-  if (!byLanguage) return;
-  for (const [lang, text] of entries(byLanguage)) {
-    if (!LANGUAGE.test(lang)) problems.push(`${path}/${lang}: is not a language tag such as en or de`);
-    else if (typeof text !== 'string' || !text) problems.push(`${path}/${lang}: must be a non-empty text`);
-  }
-  if (typeof byLanguage.en !== 'string') problems.push(`${path}/en: an English text is required`);
 }

@@ -5,6 +5,7 @@ import { disableFailingWebhooks } from './jobs/disableFailingWebhooks.js';
 import { emitDailyAggregates } from './jobs/emitDailyAggregates.js';
 import { forgetFullRateBuckets } from './jobs/forgetFullRateBuckets.js';
 import { forgetOldMessageIds } from './jobs/forgetOldMessageIds.js';
+import { forgetRejectedMessages } from './jobs/forgetRejectedMessages.js';
 import { reclaimLeases } from './jobs/reclaimLeases.js';
 import { reportPendingFaults } from './jobs/reportPendingFaults.js';
 import type { Job } from './scheduler.js';
@@ -21,6 +22,7 @@ export function jobList(rules: Rules): Job[] {
     { name: 'disable-failing-webhooks', intervalMs: 60_000, run: disableFailingWebhooks },
     { name: 'delete-expired-events', intervalMs: 3_600_000, run: deleteExpiredEvents },
     { name: 'forget-old-message-ids', intervalMs: 3_600_000, run: forgetOldMessageIds },
+    { name: 'forget-rejected-messages', intervalMs: 3_600_000, run: forgetRejectedMessages },
     { name: 'forget-full-rate-buckets', intervalMs: 60_000, run: forgetFullRateBuckets },
   ];
 }

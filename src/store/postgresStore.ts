@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Db, Dialect, Store } from './db.js';
 import { toNumberedPlaceholders } from './postgresPlaceholders.js';
@@ -70,7 +71,8 @@ export class PostgresStore implements Store {
   /** The pool, for migrations and tests that need a client of their own. */
   readonly pool: pg.Pool;
   private readonly config: pg.ClientConfig;
-  private readonly sqlCache = new Map<string, string>();
+  /** Numbered-placeholder texts, bounded: IN lists of every length make many texts; rebuilding one costs microseconds. */
+  private readonly sqlCache = new LRUCache<string, string>({ max: 2000 });
   private readonly listeners = new Set<() => void>();
   /** Tells our own NOTIFYs (which we also receive) from other processes'. */
   private readonly instance = randomBytes(8).toString('hex');
@@ -190,8 +192,6 @@ export class PostgresStore implements Store {
   private convert(sql: string): string {
     let text = this.sqlCache.get(sql);
     if (text === undefined) {
-      // Bounded: IN lists of every length make many texts; rebuilding one costs microseconds.
-      if (this.sqlCache.size >= 2000) this.sqlCache.clear();
       text = toNumberedPlaceholders(sql);
       this.sqlCache.set(sql, text);
     }

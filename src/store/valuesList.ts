@@ -1,4 +1,12 @@
-const built = new Map<string, string[]>();
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Built lists by row shape and count. Shapes are a handful of literals in the code and counts are
+ * capped by each caller's rows per statement (at most 500), but a list is as long as its count:
+ * the bound keeps the lists in recent use (a 200-row list is ~5 KB) rather than every length ever
+ * seen.
+ */
+const built = new LRUCache<string, string>({ max: 1000 });
 
 /**
  * `(?, ?), (?, ?), …`: the VALUES list of a multi-row INSERT of `count` rows shaped like `row`,
@@ -8,11 +16,11 @@ const built = new Map<string, string[]>();
  * `INSERT INTO t (a, b) VALUES ${valuesList('(?, ?)', 2)}` // … VALUES (?, ?), (?, ?)
  */
 export function valuesList(row: string, count: number): string {
-  let byCount = built.get(row);
-  if (!byCount) {
-    byCount = [];
-    built.set(row, byCount);
+  const key = `${count}${row}`;
+  let list = built.get(key);
+  if (list === undefined) {
+    list = Array.from({ length: count }, () => row).join(', ');
+    built.set(key, list);
   }
-  byCount[count] ??= Array.from({ length: count }, () => row).join(', ');
-  return byCount[count];
+  return list;
 }

@@ -23,10 +23,16 @@ export interface AttemptResult {
 export interface ObserverListener {
   /** An attempt finished and its outcome is being recorded. */
   deliveryFinished(delivery: AttemptedDelivery, result: AttemptResult, outcome: DeliveryOutcome): void;
-  /** An ingest batch committed: messages taken in, resent ones ignored, the events the rules made. */
-  ingested(accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void;
-  /** Messages refused before ingest (bad input, unknown gateway), per channel (`http`, `mqtt`). */
-  ingestRejected(channel: string, messages: number): void;
+  /**
+   * An ingest batch committed, by channel (`http`, `mqtt`): messages taken in, resent ones
+   * ignored, the events the rules made.
+   */
+  ingested(channel: string, accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void;
+  /**
+   * Messages refused before ingest, per channel (`http`: a refused batch counts all its messages;
+   * `mqtt`: one per publish) and reason (`RejectReason`: `unknown-kind`, `unknown-gateway`, …).
+   */
+  ingestRejected(channel: string, reason: string, messages: number): void;
   /** A store transaction took this long, BEGIN to COMMIT or ROLLBACK. */
   transaction(ms: number): void;
 }
@@ -79,14 +85,14 @@ export class Observer {
     for (let i = 0; i < list.length; i++) list[i](delivery, result, outcome);
   }
 
-  ingested(accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void {
+  ingested(channel: string, accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void {
     const list = this.ingestListeners;
-    for (let i = 0; i < list.length; i++) list[i](accepted, duplicates, events);
+    for (let i = 0; i < list.length; i++) list[i](channel, accepted, duplicates, events);
   }
 
-  ingestRejected(channel: string, messages: number): void {
+  ingestRejected(channel: string, reason: string, messages: number): void {
     const list = this.rejectListeners;
-    for (let i = 0; i < list.length; i++) list[i](channel, messages);
+    for (let i = 0; i < list.length; i++) list[i](channel, reason, messages);
   }
 
   transaction(ms: number): void {

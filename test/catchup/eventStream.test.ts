@@ -99,3 +99,43 @@ it('refuses a Last-Event-ID it never gave out with a 400 naming the header', asy
   expect(res.statusCode).toBe(400);
   expect(res.json().errors).toEqual([{ field: '/headers/last-event-id', message: 'is not a cursor this API gave out' }]);
 });
+
+it('with after=now sends only events committed from then on, after an id-only first message a client can resume from', async () => {
+  await say(mine, 1000); // before: not sent
+  const res = await fetch(`${base}/v1/events/stream?after=now`, { headers: partner.headers });
+  expect(res.status).toBe(200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!/\nid: \S+\n\n/.test(text)) text += decoder.decode((await reader.read()).value, { stream: true });
+  const first = /\nid: (\S+)\n\n/.exec(text)![1];
+  expect(text).not.toContain('data:');
+  await reader.cancel();
+
+  await say(mine, 5000);
+  await say(mine, 9000);
+  const resumed: Message[] = [];
+  const abort = new AbortController();
+  const run = stream({ ...partner.headers, 'last-event-id': first }, resumed, abort.signal);
+  const all = await catchUpIds(partner);
+  await waitFor(() => resumed.length >= 2, 20_000, 'the two events after now');
+  abort.abort();
+  await run;
+  expect(resumed.map((m) => m.data.id)).toEqual(all.slice(-2));
+});
+
+it('with after=now on a company without events yet resumes from its first event', async () => {
+  const fresh = await createPartner(hh.app, { autoAccept: true });
+  const res = await fetch(`${base}/v1/events/stream?after=now`, { headers: fresh.headers });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!/\nid: \S+\n\n/.test(text)) text += decoder.decode((await reader.read()).value, { stream: true });
+  await reader.cancel();
+  const first = /\nid: (\S+)\n\n/.exec(text)![1];
+  const gateway = (await createGateway(hh.app)).gatewayId;
+  await pairActive(hh.app, gateway, fresh);
+  const page = await hh.app.inject({ method: 'GET', url: `/v1/events?after=${first}`, headers: fresh.headers });
+  expect(page.statusCode).toBe(200);
+  expect(page.json().data.map((e: { type: string }) => e.type)).toContain('CONTRACT_STATUS');
+});

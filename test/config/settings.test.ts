@@ -33,6 +33,7 @@ describe('the config table', () => {
     expect(DEFAULTS.retrySchedule).toHaveLength(10);
     expect(DEFAULTS.maxInFlight).toBe(256);
     expect(loadConfig({ HEARTHOOK_MAX_IN_FLIGHT: '12', HEARTHOOK_ALLOW_HTTP: 'yes' })).toMatchObject({ maxInFlight: 12, allowHttp: true });
+    expect(loadConfig({ HEARTHOOK_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,loopback' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'loopback']);
   });
 
   it.each([
@@ -49,6 +50,8 @@ describe('the config table', () => {
     ['HEARTHOOK_MQTT_URL', 'http://broker:1883'],
     ['HEARTHOOK_MQTT_URL', 'broker:1883'],
     ['HEARTHOOK_MQTT_BATCH_SIZE', '0'],
+    ['HEARTHOOK_TRUST_PROXY', '10.0.0.0/8,proxy.internal'],
+    ['HEARTHOOK_TRUST_PROXY', 'true'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });

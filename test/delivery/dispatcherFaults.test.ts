@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { claimDeliveries } from '../../src/delivery/queue/claimDeliveries.js';
+import { ATTEMPTS_USED_UP } from '../../src/delivery/queue/deadLetterExhausted.js';
 import { fanOut } from '../../src/fanout/fanOut.js';
 import { reclaimLeases } from '../../src/scheduler/jobs/reclaimLeases.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -90,6 +91,41 @@ describe('the dispatcher keeps a fault inside the delivery it concerns', () => {
     expect(row).toMatchObject({ status: 'dead', attempts: schedule, last_error: 'lease expired: the worker was lost' });
     expect((await attemptsOf(row.id)).map((a) => a.error)).toEqual(Array(schedule).fill('lease expired: the worker was lost'));
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('dead-letters a queued delivery whose attempts are used up once it is due, with an attempt record saying why', async () => {
+    await seedPartner(hh.rt, { url: receiver.url, gatewayId });
+    await emit(3);
+    receiver.reply = () => ({ status: 500, body: 'down' });
+    const d = dispatcher();
+    await d.tick();
+    await d.idle();
+    const [used, granted, left] = await rows();
+    expect([used, granted, left].map((r) => [r.status, r.attempts])).toEqual(Array(3).fill(['failed', 1]));
+    // Changed by hand: one has no attempt left, one was granted a fourth (as a manual retry does).
+    await hh.rt.store.run('UPDATE deliveries SET attempts = 3 WHERE id = ?', [used.id]);
+    await hh.rt.store.run('UPDATE deliveries SET attempts = 3, attempt_limit = 4 WHERE id = ?', [granted.id]);
+
+    await reclaimLeases(hh.rt); // not due yet: a schedule restored before then would retry it
+    expect((await rows()).map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+
+    hh.clock.advance(60_000);
+    await reclaimLeases(hh.rt);
+    expect((await rows()).map((r) => [r.status, r.attempts, r.last_error])).toEqual([
+      ['dead', 3, ATTEMPTS_USED_UP],
+      ['failed', 3, used.last_error],
+      ['failed', 1, used.last_error],
+    ]);
+    expect((await attemptsOf(used.id)).map((a) => a.error ?? a.status_code)).toEqual([500, ATTEMPTS_USED_UP]);
+    await reclaimLeases(hh.rt); // moved once
+    expect(await attemptsOf(used.id)).toHaveLength(2);
+
+    // The others are still sent; the dead one is not.
+    receiver.reply = () => ({ status: 200, body: 'ok' });
+    await d.tick();
+    await d.idle();
+    expect((await rows()).map((r) => r.status)).toEqual(['dead', 'delivered', 'delivered']);
+    expect(receiver.received).toHaveLength(5);
   });
 
   it("ignores the late outcome of a node that stalled past its lease: the node that took the delivery over decides", async () => {

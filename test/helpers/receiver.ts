@@ -13,6 +13,8 @@ export interface Reply {
   status: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Answer this request only after this long (a slow endpoint, or one past the deadline). */
+  delayMs?: number;
 }
 
 /** A real partner endpoint on loopback that records what it receives. */
@@ -38,8 +40,13 @@ export class Receiver {
         this.received.push(received);
         const answer = () => {
           const reply = this.reply(received);
-          res.writeHead(reply.status, reply.headers);
-          res.end(reply.body ?? '');
+          const write = () => {
+            if (res.destroyed) return; // the client gave up waiting
+            res.writeHead(reply.status, reply.headers);
+            res.end(reply.body ?? '');
+          };
+          if (reply.delayMs) setTimeout(write, reply.delayMs);
+          else write();
         };
         if (this.delayMs > 0) setTimeout(answer, this.delayMs);
         else answer();

@@ -5,7 +5,8 @@ import { reportPendingFaults } from '../../src/scheduler/jobs/reportPendingFault
 import { createRuntime } from '../../src/server/createRuntime.js';
 import { mqttSkipReason } from '../helpers/mqttBroker.js';
 import { testPostgresUrl } from '../helpers/testDatabase.js';
-import { admin } from '../helpers/testRuntime.js';
+import { scrape } from '../helpers/prometheus.js';
+import { admin, ingest } from '../helpers/testRuntime.js';
 import { MqttHarness } from './mqttHarness.js';
 
 const skip = await mqttSkipReason();
@@ -97,6 +98,32 @@ describe.skipIf(skip)(`MQTT ingest through a real Mosquitto${skip ? ` (skipped: 
     const badCursor = await h.hh.app.inject({ method: 'GET', url: '/v1/admin/rejected-messages?after=nope', headers: admin });
     expect(badCursor.statusCode).toBe(400);
     expect(badCursor.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('reports MQTT ingest through /metrics beside HTTP: accepted, duplicates, and rejected by reason, under channel="mqtt"', async () => {
+    const { gatewayId } = await h.partner();
+    const gw = await h.gateway(gatewayId);
+    const before = await scrape(h.hh.app, admin);
+    for (const result of ['accepted', 'duplicate']) expect(before.value('hearthook_ingest_messages_total', { channel: 'mqtt', result })).toBe(0);
+    expect(before.value('hearthook_ingest_rejected_messages_total', { channel: 'mqtt', reason: 'invalid-json' })).toBe(0);
+
+    const topic = h.topic(gatewayId);
+    await gw.publishAsync(topic, JSON.stringify([{ kind: 'heartbeat', messageId: 'm-1' }, { kind: 'heartbeat', messageId: 'm-2' }]), { qos: 1 });
+    await gw.publishAsync(topic, JSON.stringify({ kind: 'heartbeat', messageId: 'm-1' }), { qos: 1 }); // resent
+    await gw.publishAsync(topic, '{"kind":', { qos: 1 });
+    await gw.publishAsync(topic, '{"kind":"teleport"}', { qos: 1 });
+    await gw.publishAsync(h.topic('999999997'), '{"kind":"heartbeat"}', { qos: 1 });
+    await h.until(() => h.ingest.counters.rejected === 3 && h.ingest.counters.duplicates === 1, 'every publish taken in');
+    const sent = await h.hh.app.inject({ method: 'POST', url: '/v1/ingest', headers: ingest, payload: { kind: 'heartbeat', gatewayId } });
+    expect(sent.statusCode).toBe(202);
+
+    const after = await scrape(h.hh.app, admin);
+    expect(after.value('hearthook_ingest_messages_total', { channel: 'mqtt', result: 'accepted' })).toBe(2);
+    expect(after.value('hearthook_ingest_messages_total', { channel: 'mqtt', result: 'duplicate' })).toBe(1);
+    expect(after.value('hearthook_ingest_messages_total', { channel: 'http', result: 'accepted' })).toBe(1);
+    const rejected = (reason: string) => after.value('hearthook_ingest_rejected_messages_total', { channel: 'mqtt', reason });
+    expect(['invalid-json', 'unknown-kind', 'unknown-gateway', 'gateway-mismatch', 'invalid-message'].map(rejected)).toEqual([1, 1, 1, 0, 0]);
+    expect(after.value('hearthook_ingest_rejected_messages_total', { channel: 'http', reason: 'unknown-kind' })).toBe(0);
   });
 
   it('a message committed but never acknowledged (the node died first) is redelivered by the broker and changes nothing: its derived id is found again', async () => {

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateway, createPartner, createWebhook, expectCall, pairActive, type Partner } from '../api/fixtures.js';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
+import { ConsoleSession } from '../console/consoleSession.js';
 import { admin, startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
+import { startHarness } from '../recovery/harness.js';
 
 let hh: TestHearthook;
 afterEach(() => hh?.close());
@@ -105,6 +108,42 @@ describe('the audit log', () => {
     expect(bad.json().errors[0].field).toBe('/querystring/after');
     const forOther = await expectCall<Page>(hh.app, 'GET', `/v1/admin/audit?companyId=${other.companyId}`, admin, undefined, 200);
     expect(forOther.data.map((e) => e.action)).toEqual(['company.create', 'api_key.create', 'webhook.create']);
+  });
+
+  it('records a retry and a recovery made in the console as the API records them, with the console as actor', async () => {
+    const h = await startHarness();
+    hh = h.hh;
+    try {
+      const p = await h.partner();
+      for (let i = 0; i < 3; i++) await h.emit(p.gatewayId);
+      h.receiver.reply = () => ({ status: 500, body: 'down' });
+      await h.deliverDue();
+      await hh.rt.store.run("UPDATE deliveries SET status = 'dead', next_attempt_at = NULL");
+      const ids = await deliveryIds(hh.rt.store);
+      const [byApi, byConsole] = (await h.deliveries(p.webhookId)).map((d) => ids.encode(d.id));
+      const { keyId } = await expectCall<{ keyId: string }>(hh.app, 'GET', '/v1/api-keys/me', p.headers, undefined, 200);
+
+      await expectCall(hh.app, 'POST', `/v1/deliveries/${byApi}/retry`, p.headers, undefined, 202);
+      const browser = new ConsoleSession(hh.app);
+      expect((await browser.signIn(p.headers['x-api-key'])).statusCode).toBe(303);
+      expect((await browser.post(`/console/deliveries/${byConsole}/retry`, { _csrf: browser.csrf })).statusCode).toBe(200);
+      const recover = await browser.post(`/console/webhooks/${p.webhookId}/recover`, { _csrf: browser.csrf, since: '2026-01-01T00:00' });
+      expect(recover.statusCode).toBe(200);
+      expect(recover.body).toContain('1 dead delivery re-queued');
+      await expectCall(hh.app, 'POST', `/v1/webhooks/${p.webhookId}/recover`, p.headers, { since: '2026-01-01T00:00:00Z' }, 200);
+
+      const own = await expectCall<Page>(hh.app, 'GET', '/v1/audit?limit=1000', p.headers, undefined, 200);
+      const console = `console:${p.companyId}`;
+      const recovered = (n: number) => ({ since: '2026-01-01T00:00:00.000Z', recovered: n });
+      expect(own.data.filter((e) => e.action !== 'api_key.create').map((e) => [e.actor, e.action, e.target, e.after])).toEqual([
+        [keyId, 'delivery.retry', byApi, null],
+        [console, 'delivery.retry', byConsole, null],
+        [console, 'webhook.recover', p.webhookId, recovered(1)],
+        [keyId, 'webhook.recover', p.webhookId, recovered(0)],
+      ]);
+    } finally {
+      await h.close();
+    }
   });
 
   it('records nothing for a refused write', async () => {

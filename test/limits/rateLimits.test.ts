@@ -116,6 +116,33 @@ describe('failed authentication, per client address', () => {
     expect((await call(right)).statusCode).not.toBe(429);
   });
 
+  it('keys failures by the socket address unless HEARTHOOK_TRUST_PROXY names the peer: X-Forwarded-For is believed only from a trusted proxy', async () => {
+    const guess = (remoteAddress: string, forwardedFor?: string) =>
+      hh.app.inject({
+        method: 'GET',
+        url: '/v1/admin/webhooks',
+        remoteAddress,
+        headers: { authorization: 'Bearer wrong', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+      });
+    // Not set: a client behind a proxy (or claiming to be) is its socket address, whatever it writes.
+    hh = await startTestHearthook({ rateLimit: true });
+    for (let i = 0; i < 10; i++) expect((await guess('10.0.0.5', `198.51.100.${i}`)).statusCode).toBe(401);
+    expect((await guess('10.0.0.5', '198.51.100.99')).statusCode).toBe(429);
+    await hh.close();
+
+    // Set to the proxy's network: each client behind it has its own count.
+    hh = await startTestHearthook({ rateLimit: true, trustProxy: ['10.0.0.0/8'] });
+    for (let i = 0; i < 10; i++) expect((await guess('10.0.0.5', '198.51.100.7')).statusCode).toBe(401);
+    expect((await guess('10.0.0.5', '198.51.100.7')).statusCode).toBe(429);
+    expect((await guess('10.0.0.6', '198.51.100.7')).statusCode).toBe(429); // the same client through another proxy
+    expect((await guess('10.0.0.5', '198.51.100.8')).statusCode).toBe(401); // another client through the same proxy
+    // A client's own X-Forwarded-For entry is not believed: the proxy appends the address it saw.
+    expect((await guess('10.0.0.5', '203.0.113.1, 198.51.100.7')).statusCode).toBe(429);
+    // A peer that is not a trusted proxy is its own address, whatever it writes.
+    for (let i = 0; i < 10; i++) expect((await guess('192.0.2.1', `198.51.100.${20 + i}`)).statusCode).toBe(401);
+    expect((await guess('192.0.2.1', '198.51.100.50')).statusCode).toBe(429);
+  });
+
   it('counts unknown partner keys the same way', async () => {
     hh = await startTestHearthook({ rateLimit: true });
     const partner = await createPartner(hh.app);

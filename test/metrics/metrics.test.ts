@@ -50,7 +50,7 @@ describe('GET /metrics', () => {
     const ok = await seedPartner(hh.rt, { url: good.url });
     const failing = await seedPartner(hh.rt, { url: bad.url, gatewayId: ok.gatewayId });
     const before = await scrape(hh.app, metricsAuth);
-    expect(before.value('hearthook_ingest_messages_total', { result: 'accepted' })).toBe(0);
+    expect(before.value('hearthook_ingest_messages_total', { channel: 'http', result: 'accepted' })).toBe(0);
     expect(before.family('process_cpu_user_seconds_total').type).toBe('COUNTER'); // default process metrics
 
     const message = { kind: 'connection', gatewayId: ok.gatewayId, status: 'DISCONNECTED', messageId: 'm-1' };
@@ -61,9 +61,14 @@ describe('GET /metrics', () => {
 
     hh.clock.advance(QUEUE_STATS_MAX_AGE_MS); // past the count of the queue the first scrape cached
     const queued = await scrape(hh.app, metricsAuth);
-    expect(queued.value('hearthook_ingest_messages_total', { result: 'accepted' })).toBe(1);
-    expect(queued.value('hearthook_ingest_messages_total', { result: 'duplicate' })).toBe(1);
-    expect(queued.value('hearthook_ingest_rejected_messages_total', { channel: 'http' })).toBe(3);
+    expect(queued.value('hearthook_ingest_messages_total', { channel: 'http', result: 'accepted' })).toBe(1);
+    expect(queued.value('hearthook_ingest_messages_total', { channel: 'http', result: 'duplicate' })).toBe(1);
+    // The refused batch counts both its messages under the reason of its worst error.
+    expect(queued.value('hearthook_ingest_rejected_messages_total', { channel: 'http', reason: 'unknown-kind' })).toBe(2);
+    expect(queued.value('hearthook_ingest_rejected_messages_total', { channel: 'http', reason: 'unknown-gateway' })).toBe(1);
+    expect(queued.value('hearthook_ingest_rejected_messages_total', { channel: 'http', reason: 'invalid-message' })).toBe(0);
+    // MQTT is off here: no mqtt series.
+    expect(queued.family('hearthook_ingest_messages_total').metrics.some((m) => m.labels?.channel === 'mqtt')).toBe(false);
     expect(queued.value('hearthook_events_total', { type: 'CONNECTIVITY_STATUS' })).toBe(1);
     expect(queued.value('hearthook_events_total', { type: 'DATA_POINT' })).toBe(0);
     expect(queued.value('hearthook_queue_depth')).toBe(2);

@@ -83,7 +83,7 @@ describe('rule set', () => {
 
   it('fails to load a bad operator file with an error naming the file and each bad path', () => {
     const file = operatorFile('bad.json', {
-      faults: { transientFaultWindow: '2 minutes', relevantSeverities: ['ERROR', 'FATAL'] },
+      faults: { transientFaultWindow: '2 minutes', relevantSeverities: ['ERROR', 'FATAL'], catalog: { A11: { en: 'x' }, 'E1/7': { de: 'y' } } },
       dataPoints: {
         keys: {
           'hvac.x': { report: 'threshold' },
@@ -108,6 +108,8 @@ describe('rule set', () => {
     expect(message).toContain('/dataPoints/keys/hvac.z/valueType: a threshold or counter rule compares numbers');
     expect(message).toContain('/dataPoints/keys/hvac.w/valueType: must be one of number, string, any');
     expect(message).toContain('/connectivty: is not a known setting');
+    expect(message).toContain('/faults/catalog/A11: the key must be <displayCode>/<causeCode>');
+    expect(message).toContain('/faults/catalog/E1/7/en: an English text is required');
   });
 
   it('fails to load an operator file that is missing or not JSON, naming it', () => {

@@ -3,11 +3,13 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A partner endpoint on loopback that answers 200 after `delayMs` (so deliveries are in flight
- * for a while) and records when each `webhook-id` arrived.
+ * for a while) and records when each `webhook-id` arrived, and in what order with what sequence.
  */
 export class CountingReceiver {
   /** webhook-id → arrival times (ms), one per request. */
   readonly arrivals = new Map<string, number[]>();
+  /** Every request in arrival order: its webhook-id and webhook-sequence. */
+  readonly order: Array<{ id: string; sequence: number }> = [];
   requests = 0;
   private server: Server | undefined;
   private port = 0;
@@ -26,6 +28,7 @@ export class CountingReceiver {
         const times = this.arrivals.get(id) ?? [];
         times.push(Date.now());
         this.arrivals.set(id, times);
+        this.order.push({ id, sequence: Number(req.headers['webhook-sequence']) });
         this.requests++;
         setTimeout(() => res.writeHead(200).end('ok'), this.delayMs);
       });

@@ -13,6 +13,8 @@ const DELIVERY_TIMEOUT_MS = 2000;
 const LEASE_MS = 4 * DELIVERY_TIMEOUT_MS;
 /** Which gateways each receiver's webhook is entitled to (through its company's contracts). */
 const ENTITLED: Array<(gatewayIndex: number) => boolean> = [() => true, (g) => g % 2 === 0, (g) => g % 2 === 1, (g) => g < 4];
+/** Each receiver's webhook's ordering (issue 17): both kinds side by side on the same nodes. */
+const ORDERING = ['GATEWAY', 'NONE', 'GATEWAY', 'NONE'] as const;
 
 describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const cluster = new Cluster({
@@ -32,6 +34,7 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
       const gateways = GATEWAYS.filter((_, g) => ENTITLED[r](g));
       const seeded = await seedPartner(cluster.rt, { url: receiver.url, gatewayId: gateways[0], eventTypes: ['CONNECTIVITY_STATUS'] });
       webhookIds.push(seeded.webhookId);
+      await cluster.store.run('UPDATE webhooks SET ordering = ? WHERE id = ?', [ORDERING[r], seeded.webhookId]);
       const now = Date.now();
       for (const gatewayId of gateways.slice(1)) {
         await cluster.store.run('INSERT INTO gateways (id, type, timezone, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
@@ -53,7 +56,7 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
     await Promise.all(receivers.map((r) => r.stop()));
   });
 
-  it('delivers every accepted event to every entitled endpoint after one node is SIGKILLed mid-run, duplicating only what that node had in flight', async () => {
+  it('delivers every accepted event to every entitled endpoint after one node is SIGKILLed mid-run, duplicating only what that node had in flight, and in sequence order per gateway to GATEWAY webhooks', async () => {
     const received = () => receivers.reduce((n, r) => n + r.requests, 0);
     let accepted = 0;
     let killedAt = 0;
@@ -143,6 +146,25 @@ describe.skipIf(skip)(`three nodes on one PostgreSQL database${skip ? ` (skipped
         [id, webhookIds[i]],
       );
       expect(row).toEqual({ attempts: 2, status: 'delivered' });
+    }
+    // Ordering GATEWAY: each gateway's events first arrived in strictly increasing sequence. A
+    // re-send of what the killed node had in flight repeats a webhook-id already seen (and its
+    // sequence): only first arrivals count. With NONE, consecutive events may overtake each other.
+    const gatewayOf = new Map(events.map((e) => [e.id, e.gateway_id]));
+    for (const [i, r] of receivers.entries()) {
+      if (ORDERING[i] !== 'GATEWAY') continue;
+      const seen = new Set<string>();
+      const lines = new Map<string, number[]>();
+      for (const { id, sequence } of r.order) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const gatewayId = gatewayOf.get(id) as string;
+        if (!lines.has(gatewayId)) lines.set(gatewayId, []);
+        lines.get(gatewayId)?.push(sequence);
+      }
+      for (const [gatewayId, sequences] of lines) {
+        expect(sequences, `receiver ${i}, gateway ${gatewayId}`).toEqual(sequences.map((_, k) => k + 1));
+      }
     }
     const notDelivered = await cluster.store.get<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE status <> 'delivered'");
     expect(notDelivered!.n).toBe(0);

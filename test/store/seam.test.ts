@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { valuesList } from '../../src/store/valuesList.js';
 import { type Engine, engines, type TestDatabase } from './engines.js';
 
 describe.each(engines().map((e): [string, Engine] => [e.name, e]))('the store seam on %s', (_name, engine) => {
@@ -123,5 +124,23 @@ describe.each(engines().map((e): [string, Engine] => [e.name, e]))('the store se
     off();
     db.store.notifyWork();
     expect(woken).toBe(1);
+  });
+  it('keeps answering right through more distinct statements than its caches hold (evicted ones are prepared again)', async () => {
+    await db.store.run(`INSERT INTO settings (key, value) VALUES ${valuesList('(?, ?)', 3)}`, ['a', '1', 'b', '2', 'c', '3']);
+    // IN lists of 1..1,200 items: 1,200 texts, past the SQLite statement cache (500) and the
+    // VALUES lists (1,000); the second round asks again for texts evicted in the first.
+    const inList = (n: number) => `SELECT COUNT(*) AS n FROM settings WHERE key IN (${valuesList('?', n)})`;
+    for (const round of [1, 2]) {
+      for (let n = 1; n <= 1200; n += round) {
+        const keys = Array.from({ length: n }, (_, i) => ['a', 'b', 'c', 'x'][i % 4]);
+        const row = await db.store.get<{ n: number }>(inList(n), keys);
+        expect(Number(row!.n)).toBe(Math.min(n, 3));
+      }
+    }
+    expect(valuesList('(?, ?)', 2)).toBe('(?, ?), (?, ?)');
+    if (engine.name === 'sqlite') {
+      // The bound itself: prepared statements hold memory outside the heap.
+      expect((db.store as unknown as { statements: { size: number } }).statements.size).toBeLessThanOrEqual(500);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
+import { canonicalTimeZone } from '../../rules/localDay.js';
 import type { Runtime } from '../../runtime.js';
 import { badRequest, HttpError } from '../httpError.js';
 import { gatewayIdSchema, iso, problems } from '../schemas.js';
@@ -20,19 +21,6 @@ const gatewaySchema = {
   },
   required: ['gatewayId', 'type', 'timezone', 'createdAt'],
 };
-
-/**
- * The canonical IANA name of a time zone (`europe/berlin` → `Europe/Berlin`), or undefined when
- * this Node's ICU does not know it. Daily aggregates run at the gateway's local midnight, so a
- * zone the scheduler cannot use must be refused here, not discovered at midnight.
- */
-export function canonicalTimeZone(name: string): string | undefined {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Throws a 404 naming `field` unless the gateway exists. */
 export async function requireGateway(rt: Runtime, gatewayId: string, field: string): Promise<void> {

@@ -1,24 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
+import type { WebhookRow } from '../partner/webhooks.js';
 import { iso, problems } from '../schemas.js';
 
-interface HealthRow {
-  id: string;
-  company_id: string;
-  url: string;
-  enabled: number;
-  failing_since: number | null;
-  disabled_at: number | null;
-  disabled_reason: string | null;
-  api_version: number;
-  auto_upgraded_at: number | null;
-  auto_upgraded_from: number | null;
-  broken_at: number | null;
-  broken_reason: string | null;
-  queued: number | string;
-  dead: number | string;
-}
+/** A webhook's health columns and its queued and dead delivery counts. */
+type HealthRow = Pick<
+  WebhookRow,
+  | 'id'
+  | 'company_id'
+  | 'url'
+  | 'enabled'
+  | 'failing_since'
+  | 'disabled_at'
+  | 'disabled_reason'
+  | 'api_version'
+  | 'auto_upgraded_at'
+  | 'auto_upgraded_from'
+  | 'broken_at'
+  | 'broken_reason'
+> & { queued: number | string; dead: number | string };
 
 export interface HealthQuery {
   status: 'failing' | 'disabled' | 'autoUpgraded' | 'broken';

@@ -23,6 +23,7 @@ export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
     sequence: row.sequence,
     apiVersion: row.api_version,
     status: row.status,
+    waitingFor: row.waiting_for === null || row.waiting_for === undefined ? null : ids.encode(Number(row.waiting_for)),
     attempts: row.attempts,
     nextAttemptAt: iso(row.next_attempt_at),
     lastStatusCode: row.last_status_code,

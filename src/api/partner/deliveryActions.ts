@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { advanceHeldDeliveries } from '../../delivery/queue/advanceHeldDeliveries.js';
 import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
@@ -45,20 +46,13 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
       const ids = await deliveryIds(rt.store);
       const id = ids.decode(request.params.id);
       if (id === undefined) throw notFound('delivery');
-      const now = rt.clock.now();
-      const retried = await rt.store.transaction(async (tx) => {
-        if (!(await retryDelivery(tx, id, request.companyId, now))) return false;
-        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'delivery.retry', target: String(id) });
-        return true;
-      });
-      if (!retried) {
+      if (!(await retryOwnDelivery(rt, id, request.companyId, actorOf(request)))) {
         const row = await findOwnDelivery(rt.store, id, request.companyId);
         if (!row) throw notFound('delivery');
         throw new HttpError(409, `delivery ${request.params.id} is ${row.status}; only failed or dead deliveries can be retried`, [
           { field: '/params/id', message: `is ${row.status}, not failed or dead` },
         ]);
       }
-      rt.store.notifyWork();
       const row = await findOwnDelivery(rt.store, id, request.companyId);
       if (!row) throw notFound('delivery'); // its webhook was deleted in between
       reply.code(202);
@@ -95,15 +89,46 @@ export function deliveryActionRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request) => {
       const since = parseTimestamp(request.body.since)!; // the schema's date-time format is parseTimestamp
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
-      const now = rt.clock.now();
-      const recovered = await rt.store.transaction(async (tx) => {
-        const n = await recoverDeliveries(tx, webhook.id, since, now);
-        const after = { since: request.body.since, recovered: n };
-        await recordAudit(tx, actorOf(request), now, { companyId: request.companyId, action: 'webhook.recover', target: webhook.id, after });
-        return n;
-      });
-      if (recovered > 0) rt.store.notifyWork();
-      return { recovered };
+      return { recovered: await recoverOwnDeliveries(rt, webhook.id, request.companyId, since, actorOf(request)) };
     },
   );
+}
+
+/**
+ * Queues a failed or dead delivery of `companyId` for one attempt now, with its `delivery.retry`
+ * audit entry (target: the public `dlv_` id) in the same transaction; the API and the console
+ * both retry through here. False, changing nothing, when the delivery is not the company's or
+ * not failed or dead.
+ *
+ * @example await retryOwnDelivery(rt, 42, 'cmp_…', `console:${companyId}`) // true
+ */
+export async function retryOwnDelivery(rt: Runtime, id: number, companyId: string, actor: string): Promise<boolean> {
+  const ids = await deliveryIds(rt.store);
+  const now = rt.clock.now();
+  const retried = await rt.store.transaction(async (tx) => {
+    if (!(await retryDelivery(tx, id, companyId, now))) return false;
+    await advanceHeldDeliveries(tx, id, now);
+    await recordAudit(tx, actor, now, { companyId, action: 'delivery.retry', target: ids.encode(id) });
+    return true;
+  });
+  if (retried) rt.store.notifyWork();
+  return retried;
+}
+
+/**
+ * Re-queues every dead delivery of the webhook (which must be `companyId`'s) created at or after
+ * `since`, with its `webhook.recover` audit entry in the same transaction; the API and the
+ * console both recover through here. Returns how many it re-queued.
+ *
+ * @example await recoverOwnDeliveries(rt, 'wh_…', 'cmp_…', Date.parse('2026-06-01T00:00:00Z'), keyId) // 17
+ */
+export async function recoverOwnDeliveries(rt: Runtime, webhookId: string, companyId: string, since: number, actor: string): Promise<number> {
+  const now = rt.clock.now();
+  const recovered = await rt.store.transaction(async (tx) => {
+    const n = await recoverDeliveries(tx, webhookId, since, now);
+    await recordAudit(tx, actor, now, { companyId, action: 'webhook.recover', target: webhookId, after: { since: new Date(since).toISOString(), recovered: n } });
+    return n;
+  });
+  if (recovered > 0) rt.store.notifyWork();
+  return recovered;
 }

@@ -3,7 +3,7 @@ import type { EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { badRequest, HttpError } from '../httpError.js';
 import { eventTypeSchema, gatewayIdSchema, problems } from '../schemas.js';
-import { type Cursor, decodeCursor, readEvents, START } from './events.js';
+import { type Cursor, decodeCursor, encodeCursor, latestCursor, readEvents, START } from './events.js';
 
 /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -23,7 +23,9 @@ interface StreamQuery {
  * `GET /v1/events/stream`: the catch-up API as Server-Sent Events. Each event is one SSE message
  * whose `id:` is the catch-up cursor just past it, so a client that reconnects with
  * `Last-Event-ID` (browsers' EventSource does it by itself) or `?after=` resumes exactly there:
- * nothing skipped, nothing repeated. The same entitlement as `GET /v1/events`, on any node: the
+ * nothing skipped, nothing repeated. `?after=now` starts past the newest event (`hearthook
+ * listen` does): the stream's first message is then an `id:` alone, so a client that drops
+ * before any event resumes from there rather than from a later "now". The same entitlement as `GET /v1/events`, on any node: the
  * stream reads the database, woken early by the store's work notifications (LISTEN/NOTIFY on
  * PostgreSQL) and at the latest every second.
  *
@@ -53,7 +55,12 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
           type: 'object',
           additionalProperties: false,
           properties: {
-            after: { type: 'string', maxLength: 64, description: 'a cursor (an `id:` of this stream, or nextCursor of GET /v1/events); omit to start at the oldest kept event' },
+            after: {
+              type: 'string',
+              maxLength: 64,
+              description:
+                'a cursor (an `id:` of this stream, or nextCursor of GET /v1/events); `now` for only the events committed from now on (the first message is then an `id:` alone to resume from); omit to start at the oldest kept event',
+            },
             gatewayId: gatewayIdSchema,
             type: eventTypeSchema,
           },
@@ -72,11 +79,12 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       const [field, text] = typeof lastEventId === 'string' ? ['/headers/last-event-id', lastEventId] : ['/querystring/after', request.query.after];
-      let cursor: Cursor | undefined = text === undefined ? START : decodeCursor(text);
+      const companyId = request.companyId;
+      const fromNow = text === 'now';
+      let cursor: Cursor | undefined = text === undefined ? START : fromNow ? await latestCursor(rt, companyId) : decodeCursor(text);
       if (!cursor) throw badRequest(field, 'is not a cursor this API gave out');
       if (open.size >= MAX_STREAMS) throw new HttpError(503, 'too many event streams are open on this node; retry later', undefined, { 'retry-after': '5' });
       const { gatewayId, type } = request.query;
-      const companyId = request.companyId;
 
       reply.hijack();
       const raw = reply.raw;
@@ -86,7 +94,8 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      raw.write('retry: 2000\n\n');
+      // An `id:` without data moves the client's Last-Event-ID without dispatching an event.
+      raw.write(fromNow ? `retry: 2000\nid: ${encodeCursor(cursor)}\n\n` : 'retry: 2000\n\n');
 
       let stopped = false;
       let wake: (() => void) | undefined;

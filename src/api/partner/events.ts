@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventType } from '../../domain/eventTypes.js';
+import type { EventRow } from '../../fanout/fanOut.js';
 import { capReached } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
@@ -20,16 +21,8 @@ interface EventQuery {
   limit?: number;
 }
 
-interface Row {
-  recipient_id: number;
-  tx_order: number;
-  id: string;
-  type: string;
-  gateway_id: string;
-  data: string;
-  occurred_at: number | null;
-  created_at: number;
-}
+/** An event with its place in the company's catch-up order (its `event_recipients` row). */
+type Row = EventRow & { recipient_id: number; tx_order: number };
 
 /**
  * How long a catch-up read waits for transactions older than the newest committed event of the
@@ -137,6 +130,21 @@ export function eventRoutes(app: FastifyInstance, rt: Runtime): void {
 
 /** Before the first event. */
 export const START: Cursor = { txOrder: -1, id: 0 };
+
+/**
+ * The cursor just past the company's newest settled event: what "from now on" starts after.
+ * With no event yet it is (0, 0), which is START in a form the API can give out (tx_order is
+ * never negative and row ids start at 1).
+ */
+export async function latestCursor(rt: Runtime, companyId: string): Promise<Cursor> {
+  const horizon = await settledHorizon(rt.store, companyId);
+  const row = await rt.store.get<{ tx_order: number; id: number }>(
+    `SELECT tx_order, id FROM event_recipients WHERE company_id = ? AND tx_order < ?
+      ORDER BY tx_order DESC, id DESC LIMIT 1`,
+    [companyId, horizon],
+  );
+  return row ? { txOrder: Number(row.tx_order), id: Number(row.id) } : { txOrder: 0, id: 0 };
+}
 
 /** One page of a company's events after `cursor`, each with the cursor just past it. */
 export async function readEvents(

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { type AddressPolicy, DESTINATION_NOT_ALLOWED } from '../../delivery/addressPolicy.js';
 import type { EventType } from '../../domain/eventTypes.js';
 import { badRequest } from '../httpError.js';
-import { apiVersionSchema, eventTypeSchema } from '../schemas.js';
+import { apiVersionSchema, eventTypeSchema, orderingSchema, type WebhookOrdering } from '../schemas.js';
 
 export interface WebhookFields {
   url: string;
@@ -16,6 +16,7 @@ export interface WebhookFields {
   eventTypes: EventType[];
   description?: string | null;
   enabled?: boolean;
+  ordering?: WebhookOrdering;
 }
 
 export interface CreateWebhookBody extends WebhookFields {
@@ -68,6 +69,7 @@ const fieldSchemas = {
   eventTypes: { type: 'array', minItems: 1, uniqueItems: true, items: eventTypeSchema },
   description: { type: ['string', 'null'], maxLength: 500 },
   enabled: { type: 'boolean' },
+  ordering: orderingSchema,
 } as const;
 
 export const createWebhookBodySchema = {

@@ -9,7 +9,7 @@ import type { Db } from '../../store/db.js';
 import { newId } from '../../util/ids.js';
 import { currentMajor, unsupportedReason } from '../../versions/registry.js';
 import { badRequest, notFound } from '../httpError.js';
-import { createdWebhookSchema, iso, problems, webhookSchema } from '../schemas.js';
+import { createdWebhookSchema, iso, problems, type WebhookOrdering, webhookSchema } from '../schemas.js';
 import {
   type CreateWebhookBody,
   checkApiKeyName,
@@ -19,6 +19,7 @@ import {
   patchWebhookBodySchema,
 } from './webhookInput.js';
 
+/** A row of `webhooks`, the one type for it: readers of a few columns `Pick` theirs. */
 export interface WebhookRow {
   id: string;
   company_id: string;
@@ -27,13 +28,25 @@ export interface WebhookRow {
   api_key_location: 'HEADER' | 'QUERY';
   api_key_enc: string;
   secret_enc: string;
+  /** During a rotation: the previous secret, which keeps signing until `previous_secret_expires_at`. */
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: number | null;
   event_types: string;
   description: string | null;
   enabled: number;
   api_version: number;
+  /** 'GATEWAY': one gateway's deliveries go in sequence order (claimDeliveries.ts). */
+  ordering: WebhookOrdering;
   /** Set when the dispatcher moved the webhook off a major past its end of support. */
   auto_upgraded_at: number | null;
   auto_upgraded_from: number | null;
+  /** Since when every attempt failed (none succeeded since); cleared by a success. */
+  failing_since: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  /** Set when its deliveries cannot be built (secrets that do not decrypt, …); cleared by a success. */
+  broken_at: number | null;
+  broken_reason: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -49,6 +62,7 @@ export function webhookJson(row: WebhookRow) {
     description: row.description,
     enabled: row.enabled === 1,
     apiVersion: row.api_version,
+    ordering: row.ordering,
     autoUpgradedAt: iso(row.auto_upgraded_at),
     autoUpgradedFrom: row.auto_upgraded_from,
     createdAt: iso(row.created_at),
@@ -80,6 +94,7 @@ const COLUMNS: Record<keyof PatchWebhookBody, [string, (value: unknown, rt: Runt
   eventTypes: ['event_types', (v) => JSON.stringify(v)],
   description: ['description', (v) => v],
   enabled: ['enabled', (v) => (v ? 1 : 0)],
+  ordering: ['ordering', (v) => v],
 };
 
 /**
@@ -157,12 +172,20 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         api_key_location: body.apiKeyLocation,
         api_key_enc: rt.encrypter.encrypt(body.apiKey),
         secret_enc: rt.encrypter.encrypt(secret),
+        previous_secret_enc: null,
+        previous_secret_expires_at: null,
         event_types: JSON.stringify(body.eventTypes),
         description: body.description ?? null,
         enabled: body.enabled === false ? 0 : 1,
         api_version: body.apiVersion ?? currentMajor(now, rt.config.apiVersions),
+        ordering: body.ordering ?? 'NONE',
         auto_upgraded_at: null,
         auto_upgraded_from: null,
+        failing_since: null,
+        disabled_at: null,
+        disabled_reason: null,
+        broken_at: null,
+        broken_reason: null,
         created_at: now,
         updated_at: now,
       };

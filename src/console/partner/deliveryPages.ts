@@ -5,7 +5,7 @@ import { type DeliveryFilter, type DeliveryRow, findOwnDelivery, listAttempts, l
 import { findOwnWebhook, listWebhooks } from '../../api/partner/webhooks.js';
 import { DELIVERY_STATUSES } from '../../api/schemas.js';
 import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
-import { retryDelivery } from '../../delivery/queue/retryDelivery.js';
+import { retryOwnDelivery } from '../../api/partner/deliveryActions.js';
 import { EVENT_TYPES } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { packageVersion } from '../../util/packageVersion.js';
@@ -132,12 +132,11 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
     async (request, reply) => {
       const id = await deliveryId(rt, request.params.id);
       const companyId = companyOf(request);
-      if (!(await retryDelivery(rt.store, id, companyId, rt.clock.now()))) {
+      if (!(await retryOwnDelivery(rt, id, companyId, `console:${companyId}`))) {
         const row = await findOwnDelivery(rt.store, id, companyId);
         if (!row) throw new HttpError(404, 'delivery not found');
         throw new HttpError(409, `The delivery is ${row.status}; only failed or dead deliveries can be retried.`);
       }
-      rt.store.notifyWork();
       const text = 'Retry queued: the delivery goes out again now.';
       if (wantsJson(request)) return { notice: text };
       return sendPage(reply, 'partner/delivery', { ...(await deliveryPageData(rt, request, request.params.id)), notice: { kind: 'ok', text } });

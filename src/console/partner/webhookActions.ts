@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../api/httpError.js';
-import { recoverDeliveries } from '../../delivery/queue/recoverDeliveries.js';
+import { recoverOwnDeliveries } from '../../api/partner/deliveryActions.js';
 import { sampleEvent, TestSender } from '../../api/partner/webhookTest.js';
 import { rotateSecret } from '../../api/partner/webhookSecrets.js';
 import { findOwnWebhook, patchWebhook } from '../../api/partner/webhooks.js';
@@ -76,8 +76,7 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
       const since = Date.parse(/Z|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`);
       if (!text || Number.isNaN(since)) throw badField('since', 'must be a date and time, e.g. 2026-06-01T00:00');
       const webhook = await findOwnWebhook(rt.store, request.params.id, companyOf(request));
-      const recovered = await recoverDeliveries(rt.store, webhook.id, since, rt.clock.now());
-      if (recovered > 0) rt.store.notifyWork();
+      const recovered = await recoverOwnDeliveries(rt, webhook.id, companyOf(request), since, `console:${companyOf(request)}`);
       return answer(request, reply, { notice: { kind: 'ok', text: `${recovered} dead ${recovered === 1 ? 'delivery' : 'deliveries'} re-queued.` } });
     },
   );

@@ -33,7 +33,24 @@ export interface ClaimRequest {
 export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE ? END';
 
 /**
+ * A delivery of a webhook with `ordering = 'GATEWAY'` waits while an earlier one (lower
+ * sequence) of its (webhook, gateway) is unfinished: pending, in flight ('delivering', on this
+ * node or another) or waiting for a retry. So only the lowest unfinished delivery of a pair can
+ * be claimed, and only once it is due; the ones behind it stay untouched (no attempt used).
+ * Unfinished -> finished is one-way (only a partner's retry or recovery of a dead delivery moves
+ * back), so a statement whose snapshot is older than another node's claim or completion errs on
+ * the side of waiting: two nodes never have one pair's consecutive deliveries in flight.
+ * The ordering is read here, at each claim, so a PATCH takes effect for the next claims.
+ * One seek into deliveries_unfinished_sequence (migration 019) per GATEWAY row the claim looks at.
+ */
+export const HELD_BY_PREDECESSOR = `d.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
+   AND EXISTS (SELECT 1 FROM deliveries p
+                WHERE p.webhook_id = d.webhook_id AND p.gateway_id = d.gateway_id AND p.sequence < d.sequence
+                  AND p.status NOT IN ('delivered', 'dead'))`;
+
+/**
  * Takes up to `limit` due deliveries of enabled webhooks with attempts left, oldest due first,
+ * except those held behind an unfinished earlier delivery of their gateway (HELD_BY_PREDECESSOR),
  * counts the attempt and leases them under `token`. One statement: the inner SELECT skips rows
  * other nodes hold locked (where the engine can).
  *
@@ -45,12 +62,13 @@ export function claimDeliveries(db: Db, claim: ClaimRequest): Promise<ClaimedDel
     `UPDATE deliveries
         SET status = 'delivering', attempts = attempts + 1, next_attempt_at = NULL,
             lease_until = ${db.dialect.leaseNow} + CAST(? AS BIGINT), claim_token = ?, updated_at = ?
-      WHERE id IN (SELECT id FROM deliveries
-                    WHERE next_attempt_at <= ?
-                      AND attempts < ${ATTEMPT_CAP}
-                      AND webhook_id NOT IN (SELECT id FROM webhooks WHERE enabled = 0)
-                      AND webhook_id NOT IN (${db.dialect.jsonTextList})
-                    ORDER BY next_attempt_at
+      WHERE id IN (SELECT d.id FROM deliveries d
+                    WHERE d.next_attempt_at <= ?
+                      AND d.attempts < ${ATTEMPT_CAP}
+                      AND d.webhook_id NOT IN (SELECT id FROM webhooks WHERE enabled = 0)
+                      AND d.webhook_id NOT IN (${db.dialect.jsonTextList})
+                      AND NOT (${HELD_BY_PREDECESSOR})
+                    ORDER BY d.next_attempt_at
                     LIMIT ? ${db.dialect.lockRowsSkipLocked})
   RETURNING id, event_id, webhook_id, gateway_id, sequence, attempts, api_version, claim_token`,
     [now, leaseMs, token, now, now, scheduleLength, scheduleLength, JSON.stringify(skipWebhooks), limit],

@@ -1,12 +1,8 @@
+import type { WebhookRow } from '../../api/partner/webhooks.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Runtime } from '../../runtime.js';
 
-interface DisabledRow {
-  id: string;
-  company_id: string;
-  url: string;
-  failing_since: number;
-}
+type DisabledRow = Pick<WebhookRow, 'id' | 'company_id' | 'url'> & { failing_since: number };
 
 /**
  * Disables every enabled webhook whose endpoint has failed without a single success for

@@ -1,0 +1,21 @@
+import type { Db } from '../../store/db.js';
+
+/**
+ * Makes the queued deliveries behind delivery `id` in its (webhook, gateway) line due `now`,
+ * undoing what deferHeldDeliveries moved: called when a partner retries a delivery, so the
+ * line moves as soon as that one is delivered, not when its old retry would have come. They
+ * stay held (the claim skips them) until it is delivered or dead. Only for GATEWAY webhooks;
+ * their attempts are untouched. Returns how many it moved.
+ *
+ * @example await advanceHeldDeliveries(tx, 42, now);
+ */
+export function advanceHeldDeliveries(db: Db, id: number, now: number): Promise<number> {
+  return db.run(
+    `UPDATE deliveries SET next_attempt_at = ?, updated_at = ?
+      WHERE (webhook_id, gateway_id) IN (SELECT r.webhook_id, r.gateway_id FROM deliveries r JOIN webhooks w ON w.id = r.webhook_id
+                                          WHERE r.id = ? AND w.ordering = 'GATEWAY')
+        AND sequence > (SELECT sequence FROM deliveries WHERE id = ?)
+        AND status IN ('pending', 'failed') AND next_attempt_at > ?`,
+    [now, now, id, id, now],
+  );
+}

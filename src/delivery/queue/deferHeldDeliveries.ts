@@ -1,0 +1,44 @@
+import type { Db } from '../../store/db.js';
+
+/** The longest a held delivery is moved at a time: the most it can lag behind its line moving. */
+export const HELD_STEP_MS = 60_000;
+
+/** When the head of `row`'s line (its lowest unfinished earlier delivery) is due; NULL while in flight. */
+const headDue = (row: string) => `(SELECT h.next_attempt_at FROM deliveries h
+      WHERE h.webhook_id = ${row}.webhook_id AND h.gateway_id = ${row}.gateway_id AND h.sequence < ${row}.sequence
+        AND h.status NOT IN ('delivered', 'dead')
+      ORDER BY h.sequence LIMIT 1)`;
+
+/**
+ * Moves due deliveries of GATEWAY-ordered webhooks that wait behind an earlier delivery waiting
+ * for a retry to when that one is due, `HELD_STEP_MS` at the most; their attempts are untouched.
+ * Why: a held delivery stays due (it must go the moment its line moves), and the claim walks the
+ * due rows oldest first, probing each one's line (claimDeliveries.ts). A gateway stuck behind a
+ * failing delivery piled its queue at the front of that walk: with 10,000 held rows before
+ * 100,000 others, a claim of 100 took 163-185 ms on PostgreSQL instead of 8-11 ms, and 12-18 ms
+ * on SQLite instead of 3-5 (median of 21 claims, src/bench/heldClaim.ts, npm run bench --
+ * --scenario ordered). Moving those 10,000 rows takes 0.6-1.1 s on PostgreSQL (every index of
+ * the row is rewritten) and 36 ms on SQLite, so it is done once per retry of the line's head,
+ * or per minute (HELD_STEP_MS) while that retry is further away, not per claim or per second.
+ * The step bounds what moving them can cost: whatever lets the line go sooner than its head's
+ * retry (a switch to NONE, the head going dead early), the held deliveries are due again within
+ * a step; a partner's retry moves them back at once (advanceHeldDeliveries.ts). Behind a head in
+ * flight nothing is moved (it ends within a request deadline). Rows other nodes hold locked are
+ * skipped, so two nodes' passes never wait for each other. Returns how many it moved.
+ *
+ * @example const moved = await deferHeldDeliveries(db, now);
+ */
+export function deferHeldDeliveries(db: Db, now: number): Promise<number> {
+  const until = now + HELD_STEP_MS;
+  return db.run(
+    `UPDATE deliveries
+        SET next_attempt_at = CASE WHEN ${headDue('deliveries')} < ? THEN ${headDue('deliveries')} ELSE ? END, updated_at = ?
+      WHERE id IN (SELECT d.id FROM deliveries d
+                    WHERE d.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
+                      AND d.next_attempt_at <= ?
+                      AND ${headDue('d')} > ?
+                      ${db.dialect.lockRowsSkipLocked})
+        AND status IN ('pending', 'failed')`,
+    [until, until, now, now, now],
+  );
+}
