@@ -1,3 +1,4 @@
+import { messageComponents } from '../ingest/messageSchema.js';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { consoleRoutes } from '../console/consoleRoutes.js';
@@ -47,6 +48,7 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
       // Relative: the document describes the Hearthook that serves it, wherever it runs.
       servers: [{ url: '/', description: 'the Hearthook serving this document' }],
       components: {
+        schemas: messageComponents,
         securitySchemes: {
           partnerKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
           adminToken: { type: 'http', scheme: 'bearer' },

@@ -133,7 +133,8 @@ const deliveryProperties = {
       'with ordering GATEWAY, the delivery (dlv_ id) this one waits for: the earliest unfinished delivery of the same gateway to this webhook ' +
       '(pending, in flight or waiting for a retry). Retrying it, or its going dead after its last attempt, lets this one go. null when not held.',
   },
-  attempts: { type: 'integer' },
+  attemptCount: { type: 'integer', description: 'HTTP attempts made so far (in a list and in one delivery alike)' },
+  attempts: { type: 'integer', deprecated: true, description: 'deprecated in lists: the same as attemptCount (one delivery has its attempts here instead)' },
   nextAttemptAt: nullable(isoTime),
   lastStatusCode: nullable({ type: 'integer' }),
   lastError: nullable({ type: 'string' }),
@@ -155,14 +156,14 @@ export const attemptSchema = {
 } as const;
 
 /**
- * A delivery with its HTTP attempts, oldest first. Here `attempts` is the list, so the count moves
- * to `attemptCount` (it can exceed the list's length: a claim counts before the attempt is logged).
+ * A delivery with its HTTP attempts, oldest first. Here `attempts` is the list; the count is
+ * `attemptCount`, as in lists (it can exceed the list's length: a claim counts before the
+ * attempt is logged).
  */
 export const deliveryWithAttemptsSchema = {
   type: 'object',
   properties: {
     ...deliveryProperties,
-    attemptCount: { type: 'integer' },
     attempts: { type: 'array', items: attemptSchema },
   },
 } as const;

@@ -5,6 +5,8 @@ import { ADMIN_TOKEN, ServeProcess } from './serveProcess.js';
 export interface Fleet {
   gatewayIds: string[];
   webhookIds: string[];
+  /** Each webhook's company's API key (the partner API, e.g. to PATCH the webhook). */
+  apiKeys: string[];
 }
 
 /**
@@ -31,6 +33,7 @@ export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[
     };
     const companyIds: string[] = [];
     const webhookIds: string[] = [];
+    const apiKeys: string[] = [];
     for (const [i, url] of endpointUrls.entries()) {
       const company = await call<{ id: string }>('POST', '/v1/admin/companies', admin, {
         name: `Bench Partner ${i + 1}`,
@@ -47,6 +50,7 @@ export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[
       });
       companyIds.push(company.id);
       webhookIds.push(webhook.id);
+      apiKeys.push(apiKey);
     }
     const gatewayIds = Array.from({ length: gateways }, (_, i) => String(100_000_000 + i));
     await inParallel(gatewayIds, 8, async (gatewayId) => {
@@ -55,7 +59,7 @@ export async function setUpFleet(baseUrl: string, endpointUrls: readonly string[
         await call('POST', `/v1/admin/gateways/${gatewayId}/contracts`, admin, { companyId, consent: 'MONITOR_AND_CONTROL' });
       }
     });
-    return { gatewayIds, webhookIds };
+    return { gatewayIds, webhookIds, apiKeys };
   } finally {
     await pool.close();
   }

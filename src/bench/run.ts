@@ -19,12 +19,13 @@ import { ingestOnly } from './scenarios/ingestOnly.js';
 import { isolation } from './scenarios/isolation.js';
 import { mqttIngest } from './scenarios/mqttIngest.js';
 import { noisyCompany } from './scenarios/noisyCompany.js';
+import { ordered } from './scenarios/ordered.js';
 import { pgBossBaseline } from './scenarios/pgBossBaseline.js';
 import { scaleOut } from './scenarios/scaleOut.js';
 import { profileServeProcesses, setServeEnvironment } from './serveProcess.js';
 import { formatTable } from './table.js';
 
-const SCENARIOS: Scenario[] = [ceiling, endToEnd, ingestOnly, backlog, isolation, noisyCompany, pgBossBaseline, scaleOut, mqttIngest];
+const SCENARIOS: Scenario[] = [ceiling, endToEnd, ingestOnly, backlog, isolation, noisyCompany, pgBossBaseline, scaleOut, mqttIngest, ordered];
 const DEFAULT_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const USAGE = `usage: npm run bench -- [options]

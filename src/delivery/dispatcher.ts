@@ -12,7 +12,7 @@ import { EndpointHealth } from './endpointHealth.js';
 import { HeldDeliveries } from './heldDeliveries.js';
 import { BrokenTarget, DeliveryTargets, type Target } from './loadDeliveryTargets.js';
 import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
-import { deferHeldDeliveries } from './queue/deferHeldDeliveries.js';
+import { deferHeldDeliveries, HELD_PASS_MS } from './queue/deferHeldDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { hasDueWork } from './queue/hasDueWork.js';
 import { type Outcome, recordOutcomes } from './recordOutcomes.js';
@@ -215,9 +215,9 @@ export class Dispatcher {
     }
   }
 
-  /** Once a second: held deliveries out of the claim's way until their line can move (deferHeldDeliveries.ts). */
+  /** Every few seconds: held deliveries out of the claim's way until their line can move (deferHeldDeliveries.ts). */
   private async deferHeld(now: number): Promise<void> {
-    if (now - this.heldDeferredAt < 1000) return;
+    if (now - this.heldDeferredAt < HELD_PASS_MS) return;
     this.heldDeferredAt = now;
     await deferHeldDeliveries(this.rt.store, now);
   }

@@ -61,17 +61,40 @@ const KINDS = [
   }),
 ];
 
-/** A gateway message (JSON Schema, `kind` discriminator), as the OpenAPI document shows it. */
-export const messageSchema = {
+/** The OpenAPI component name of each message kind's schema, e.g. `HeartbeatMessage`. */
+const componentName = (k: (typeof KINDS)[number]) => `${k.title[0].toUpperCase()}${k.title.slice(1)}Message`.replace('Datapoint', 'DataPoint');
+
+/**
+ * The message kinds as named OpenAPI components (`components.schemas` of the app's document): a
+ * discriminator can only select `$ref`ed schemas, and generated clients get a type per kind.
+ */
+export const messageComponents: Record<string, Record<string, unknown>> = Object.fromEntries(KINDS.map((k) => [componentName(k), k]));
+
+/** A gateway message (JSON Schema, `kind` discriminator), as `checkIngestBody` checks it. */
+const messageSchema = {
   type: 'object',
   required: ['kind'],
   discriminator: { propertyName: 'kind' },
   oneOf: KINDS,
 };
 
-/** The ingest request body: one message or an array of up to 1000. */
+/**
+ * The same message as the OpenAPI document shows it: the kinds by `$ref` with a `mapping` (Ajv
+ * reads neither, so the checker uses the inline form above; both are made from KINDS).
+ */
+const documentedMessageSchema = {
+  type: 'object',
+  required: ['kind'],
+  discriminator: {
+    propertyName: 'kind',
+    mapping: Object.fromEntries(KINDS.map((k) => [k.title, `#/components/schemas/${componentName(k)}`])),
+  },
+  oneOf: KINDS.map((k) => ({ $ref: `#/components/schemas/${componentName(k)}` })),
+};
+
+/** The ingest request body as documented: one message or an array of up to 1000. */
 export const ingestBodySchema = {
-  anyOf: [messageSchema, { type: 'array', maxItems: MAX_BATCH, items: messageSchema }],
+  anyOf: [documentedMessageSchema, { type: 'array', maxItems: MAX_BATCH, items: documentedMessageSchema }],
 };
 
 /** A message as it arrives, checked by `checkIngestBody`. */

@@ -49,13 +49,38 @@ describe('partner deliveries', () => {
       gatewayId,
       eventType: 'CONTRACT_STATUS',
       status: 'pending',
+      attemptCount: 0,
       attempts: 0,
       nextAttemptAt: new Date(hh.clock.now()).toISOString(),
     });
     expect(data[0].eventId).toMatch(/^evt_/);
   });
 
-  it('pages with limit and before without skipping or repeating a delivery', async () => {
+  it('pages with limit and after=nextCursor, as every list does, without skipping or repeating a delivery', async () => {
+    const seen: number[] = [];
+    let query = '?limit=2';
+    for (let page = 0; page < 5; page++) {
+      const body = (await list(query)).json<{ data: Delivery[]; nextCursor: string | null; nextBefore: string | null }>();
+      expect(body.nextBefore).toBe(body.nextCursor);
+      seen.push(...body.data.map((d) => d.sequence));
+      if (body.nextCursor === null) break;
+      query = `?limit=2&after=${body.nextCursor}`;
+    }
+    expect(seen).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('refuses an after that is no delivery id, and a before that differs from it, naming the field', async () => {
+    const bad = await list('?after=dlv_nope');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('/querystring/after');
+    const [first, second] = (await list('?limit=2')).json<{ data: Delivery[] }>().data;
+    const both = await list(`?after=${first.id}&before=${second.id}`);
+    expect(both.statusCode).toBe(400);
+    expect(both.json().errors).toEqual([{ field: '/querystring/before', message: 'is the deprecated name of after: give one of them' }]);
+    expect((await list(`?after=${first.id}&before=${first.id}`)).statusCode).toBe(200);
+  });
+
+  it('still pages with the deprecated before and nextBefore', async () => {
     const seen: number[] = [];
     let query = '?limit=2';
     for (let page = 0; page < 5; page++) {
@@ -93,6 +118,8 @@ describe('partner deliveries', () => {
     const res = await hh.app.inject({ method: 'GET', url: `/v1/deliveries/${newest.id}`, headers: partner.headers });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: newest.id, status: 'failed', lastStatusCode: 500, attemptCount: 2 });
+    // The count has one name in the list and in the detail.
+    expect((await list('?limit=1')).json<{ data: Array<{ attemptCount: number }> }>().data[0].attemptCount).toBe(2);
     expect(res.json().attempts).toEqual([
       { attemptedAt: new Date(t).toISOString(), statusCode: null, durationMs: 12, responseBody: null, error: 'connect ECONNREFUSED' },
       { attemptedAt: new Date(t + 1000).toISOString(), statusCode: 503, durationMs: 12, responseBody: 'busy', error: null },

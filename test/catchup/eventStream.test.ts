@@ -139,3 +139,37 @@ it('with after=now on a company without events yet resumes from its first event'
   expect(page.statusCode).toBe(200);
   expect(page.json().data.map((e: { type: string }) => e.type)).toContain('CONTRACT_STATUS');
 });
+
+it('sends a keep-alive comment after 15 s without an event, timed by the clock, and none while events flow', async () => {
+  const res = await fetch(`${base}/v1/events/stream?after=now`, { headers: partner.headers });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let reading = true;
+  const pump = (async () => {
+    while (reading) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  })();
+  try {
+    await waitFor(() => /\nid: \S+\n\n/.test(text), 20_000, 'the first message');
+    // Events reset the wait: 14 s, events, 14 s more, another event: no keep-alive yet.
+    hh.clock.advance(14_000);
+    await say(mine, 3000);
+    await waitFor(() => text.includes('"value":3000'), 20_000, 'the first data point');
+    hh.clock.advance(14_000);
+    await say(mine, 8000);
+    await waitFor(() => text.includes('"value":8000'), 20_000, 'the second data point');
+    expect(text).not.toContain(': keep-alive');
+    // 15 s of silence by the clock: the next poll (within a second of real time) writes one.
+    hh.clock.advance(15_000);
+    await waitFor(() => text.includes(': keep-alive\n\n'), 5_000, 'the keep-alive comment'); // well before 15 s of real time
+    expect(text.indexOf(': keep-alive')).toBeGreaterThan(text.lastIndexOf('\ndata: '));
+  } finally {
+    reading = false;
+    await reader.cancel();
+    await pump.catch(() => undefined);
+  }
+});

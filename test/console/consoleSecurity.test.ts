@@ -76,7 +76,7 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     const before = await snapshot(h.hh.rt);
     for (const token of [undefined, 'forged', new ConsoleSession(h.hh.app).csrf]) {
       const form: Record<string, string> = token ? { _csrf: token } : {};
-      for (const action of ['disable', 'rotate-secret']) {
+      for (const action of ['disable', 'ordering', 'rotate-secret']) {
         const res = await asA.post(`/console/webhooks/${a.webhookId}/${action}`, form, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
         expect(res.statusCode, `${action} with ${token}`).toBe(403);
       }
@@ -105,8 +105,8 @@ describe('the console keeps partners apart, refuses forged forms and escapes wha
     ]) {
       expect((await asA.get(url)).statusCode, url).toBe(404);
     }
-    const form = { _csrf: asA.csrf, eventType: 'CONNECTIVITY_STATUS', apiVersion: '1', since: '2020-01-01T00:00' };
-    for (const action of ['enable', 'disable', 'rotate-secret', 'test', 'recover', 'upgrade']) {
+    const form = { _csrf: asA.csrf, eventType: 'CONNECTIVITY_STATUS', apiVersion: '1', since: '2020-01-01T00:00', ordering: 'GATEWAY' };
+    for (const action of ['enable', 'disable', 'ordering', 'rotate-secret', 'test', 'recover', 'upgrade']) {
       expect((await asA.post(`/console/webhooks/${b.webhookId}/${action}`, form)).statusCode, action).toBe(404);
     }
     expect((await asA.post(`/console/deliveries/${bPublic}/retry`, form)).statusCode).toBe(404);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
+import { HELD_PASS_MS } from '../../src/delivery/queue/deferHeldDeliveries.js';
 import type { Store } from '../../src/store/db.js';
 import { openStore } from '../../src/store/openStore.js';
 import { createGateway, createPartner, createWebhook, expectCall, pairActive, type Partner, type Webhook } from '../api/fixtures.js';
@@ -101,10 +102,10 @@ describe('ordering GATEWAY', () => {
     expect(one.waitingFor).toBe(line[0].id);
     for (const d of (await deliveries()).filter((d) => d.gatewayId !== failing)) expect(d.waitingFor).toBeNull();
 
-    // A second later the held ones are moved out of the claim's way, to the head's retry at the latest.
+    // At the next pass the held ones are moved out of the claim's way, to the head's retry at the latest.
     await dispatcher.stop(0);
     const second = await newDispatcher();
-    hh.clock.advance(1000);
+    hh.clock.advance(HELD_PASS_MS);
     await second.tick();
     const moved = (await deliveries()).filter((d) => d.gatewayId === failing);
     const headDue = Date.parse(moved[0].nextAttemptAt as string);

@@ -174,9 +174,16 @@ describe('POST /v1/ingest', () => {
   it('documents the four message kinds in the OpenAPI document', async () => {
     const doc = (await hh.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const body = doc.paths['/v1/ingest'].post.requestBody.content['application/json'].schema;
-    // @fastify/swagger renders `const` as a one-value `enum`.
-    const kinds = body.anyOf[0].oneOf.map((k: { properties: { kind: { enum: string[] } } }) => k.properties.kind.enum[0]);
+    // Each kind is a named schema (a discriminator selects only $ref'ed ones); @fastify/swagger
+    // renders `const` as a one-value `enum`.
+    const named = body.anyOf[0].oneOf.map((k: { $ref: string }) => k.$ref.replace('#/components/schemas/', ''));
+    expect(named).toEqual(['HeartbeatMessage', 'ConnectionMessage', 'FaultMessage', 'DataPointMessage']);
+    const kinds = named.map((name: string) => doc.components.schemas[name].properties.kind.enum[0]);
     expect(kinds).toEqual(['heartbeat', 'connection', 'fault', 'datapoint']);
-    expect(body.anyOf[0].discriminator).toEqual({ propertyName: 'kind' });
+    expect(body.anyOf[0].discriminator).toEqual({
+      propertyName: 'kind',
+      mapping: Object.fromEntries(kinds.map((kind: string, i: number) => [kind, `#/components/schemas/${named[i]}`])),
+    });
+    expect(body.anyOf[1].items).toEqual(body.anyOf[0]);
   });
 });

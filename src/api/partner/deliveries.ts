@@ -9,6 +9,9 @@ import { findOwnWebhook } from './webhooks.js';
 interface DeliveryQuery {
   status?: (typeof DELIVERY_STATUSES)[number];
   limit: number;
+  /** A nextCursor: the page after it (older deliveries), as every list of the API pages. */
+  after?: string;
+  /** Deprecated name of `after`, still honoured: partners page with it. */
   before?: string;
 }
 
@@ -24,6 +27,7 @@ export function deliveryJson(row: DeliveryRow, ids: DeliveryIds) {
     apiVersion: row.api_version,
     status: row.status,
     waitingFor: row.waiting_for === null || row.waiting_for === undefined ? null : ids.encode(Number(row.waiting_for)),
+    attemptCount: row.attempts,
     attempts: row.attempts,
     nextAttemptAt: iso(row.next_attempt_at),
     lastStatusCode: row.last_status_code,
@@ -45,8 +49,9 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
         tags,
         security,
         operationId: 'listDeliveries',
-        description: 'The webhook\'s deliveries, newest first, optionally of one status; each shows its attempts count, last status code and error. Page with `before`.',
-        summary: "A webhook's deliveries, newest first; pass nextBefore as before for the next page",
+        description:
+          "The webhook's deliveries, newest first, optionally of one status; each shows its attempt count, last status code and error. Page as every list does: `after` = the previous page's `nextCursor` (`before`/`nextBefore` are the same, deprecated names).",
+        summary: "A webhook's deliveries, newest first; pass nextCursor as after for the next page",
         params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
         querystring: {
           type: 'object',
@@ -54,7 +59,8 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
           properties: {
             status: { type: 'string', enum: [...DELIVERY_STATUSES] },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-            before: { ...deliveryIdSchema, description: 'only deliveries older than this one (the nextBefore of the previous page)' },
+            after: { ...deliveryIdSchema, description: 'the nextCursor of the previous page: the deliveries older than its last one' },
+            before: { ...deliveryIdSchema, deprecated: true, description: 'deprecated: the same as after (the nextBefore of the previous page)' },
           },
         },
         response: {
@@ -62,8 +68,10 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
             type: 'object',
             properties: {
               data: { type: 'array', items: deliverySchema },
-              nextBefore: { type: ['string', 'null'], description: 'a delivery id to pass as before; null on the last page' },
+              nextCursor: { type: ['string', 'null'], description: 'pass as after for the next page; null on the last page' },
+              nextBefore: { type: ['string', 'null'], deprecated: true, description: 'deprecated: the same as nextCursor' },
             },
+            required: ['data', 'nextCursor'],
           },
           ...problems(404),
         },
@@ -71,16 +79,18 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request) => {
       const webhook = await findOwnWebhook(rt.store, request.params.id, request.companyId);
-      const { status, limit } = request.query;
-      const ids = await deliveryIds(rt.store);
-      const before = request.query.before === undefined ? undefined : ids.decode(request.query.before);
-      if (request.query.before !== undefined && before === undefined) {
-        throw badRequest('/querystring/before', 'is not a delivery id of this Hearthook');
+      const { status, limit, after, before: alias } = request.query;
+      if (after !== undefined && alias !== undefined && after !== alias) {
+        throw badRequest('/querystring/before', 'is the deprecated name of after: give one of them');
       }
+      const [field, text] = after !== undefined ? ['/querystring/after', after] : ['/querystring/before', alias];
+      const ids = await deliveryIds(rt.store);
+      const before = text === undefined ? undefined : ids.decode(text);
+      if (text !== undefined && before === undefined) throw badRequest(field, 'is not a delivery id of this Hearthook');
       const rows = await listDeliveries(rt.store, { companyId: request.companyId, webhookId: webhook.id, status, before, limit });
       // A full page may have a next one; an empty next page is the price of not counting.
-      const nextBefore = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
-      return { data: rows.map((row) => deliveryJson(row, ids)), nextBefore };
+      const nextCursor = rows.length === limit ? ids.encode(rows[rows.length - 1].id) : null;
+      return { data: rows.map((row) => deliveryJson(row, ids)), nextCursor, nextBefore: nextCursor };
     },
   );
 
@@ -106,7 +116,6 @@ export function deliveryRoutes(app: FastifyInstance, rt: Runtime): void {
       const attempts = await listAttempts(rt.store, row.id);
       return {
         ...deliveryJson(row, ids),
-        attemptCount: row.attempts,
         attempts: attempts.map((a) => ({
           attemptedAt: iso(a.attempted_at),
           statusCode: a.status_code,

@@ -5,7 +5,10 @@ import { badRequest, HttpError } from '../httpError.js';
 import { eventTypeSchema, gatewayIdSchema, problems } from '../schemas.js';
 import { type Cursor, decodeCursor, encodeCursor, latestCursor, readEvents, START } from './events.js';
 
-/** A comment line this often keeps proxies and load balancers from closing an idle stream. */
+/**
+ * A comment line this often keeps proxies and load balancers from closing an idle stream. Timed
+ * by the runtime's clock (the system's in production), so a test can move it.
+ */
 export const KEEP_ALIVE_MS = 15_000;
 /** How often a stream reads the catch-up query when no work notification wakes it sooner. */
 const POLL_MS = 1_000;
@@ -111,7 +114,7 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
       open.add(stop);
       request.raw.on('close', stop);
 
-      let lastWrite = Date.now();
+      let lastWrite = rt.clock.now();
       try {
         while (!stopped) {
           const page = await readEvents(rt, companyId, cursor, { gatewayId, type }, PAGE);
@@ -119,14 +122,14 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
           if (page.events.length > 0) {
             raw.write(page.events.map(({ cursor: id, event }) => `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join(''));
             cursor = decodeCursor(page.events.at(-1)!.cursor)!;
-            lastWrite = Date.now();
-          } else if (Date.now() - lastWrite >= KEEP_ALIVE_MS) {
+            lastWrite = rt.clock.now();
+          } else if (rt.clock.now() - lastWrite >= KEEP_ALIVE_MS) {
             raw.write(': keep-alive\n\n');
-            lastWrite = Date.now();
+            lastWrite = rt.clock.now();
           }
           if (page.hasMore) continue;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(done, Math.min(POLL_MS, KEEP_ALIVE_MS - (Date.now() - lastWrite)));
+            const timer = setTimeout(done, Math.min(POLL_MS, KEEP_ALIVE_MS - (rt.clock.now() - lastWrite)));
             function done() {
               clearTimeout(timer);
               wake = undefined;

@@ -63,7 +63,11 @@ async function deliveryId(rt: Runtime, text: string): Promise<number> {
 
 /** A row as the templates show it: its public id, never the store's key. */
 const rowHtml = (row: DeliveryRow, ids: DeliveryIds, csrf: string, now: number) =>
-  renderPartial('partner/deliveryRow', { d: row, publicId: ids.encode(row.id), csrf, now });
+  renderPartial('partner/deliveryRow', { d: row, publicId: ids.encode(row.id), waitingFor: waitingFor(row, ids), csrf, now });
+
+/** The public id of the delivery a GATEWAY-ordered one waits for (deliveryQueries.ts), if any. */
+const waitingFor = (row: DeliveryRow, ids: DeliveryIds): string | undefined =>
+  row.waiting_for === null || row.waiting_for === undefined ? undefined : ids.encode(Number(row.waiting_for));
 const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
 
 /** The delivery log (filters, live), one delivery's page, and retry. */
@@ -166,6 +170,7 @@ async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: st
     version: packageVersion,
     d: delivery,
     publicId: idText,
+    waitingFor: waitingFor(delivery, await deliveryIds(rt.store)),
     webhook,
     attempts,
     sent,

@@ -27,7 +27,7 @@ const badField = (name: string, message: string) => new HttpError(400, `${name} 
 /** Pretty-printed JSON for a <pre>. */
 const pretty = (json: string) => JSON.stringify(JSON.parse(json), null, 2);
 
-/** Webhook actions: enable/disable, rotate the secret, test send, recover since, upgrade. */
+/** Webhook actions: enable/disable, ordering, rotate the secret, test send, recover since, upgrade. */
 export function webhookActions(app: FastifyInstance, rt: Runtime): void {
   const sender = new TestSender(rt);
   app.addHook('onClose', () => sender.close());
@@ -44,6 +44,18 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
       },
     );
   }
+
+  app.post<{ Params: { id: string }; Body: Form }>(
+    '/webhooks/:id/ordering',
+    consoleSchema('setConsoleWebhookOrdering', 'Sets whether each gateway\'s deliveries go in sequence order (GATEWAY) or concurrently (NONE)', idParams),
+    async (request, reply) => {
+      const ordering = field(request.body, 'ordering');
+      if (ordering !== 'NONE' && ordering !== 'GATEWAY') throw badField('ordering', 'must be NONE or GATEWAY');
+      await patchWebhook(rt, request.params.id, companyOf(request), { ordering }, `console:${companyOf(request)}`);
+      const text = ordering === 'GATEWAY' ? "Each gateway's events now go in sequence order, from the next deliveries sent." : 'Events now go out concurrently, from the next deliveries sent.';
+      return answer(request, reply, { notice: { kind: 'ok', text } });
+    },
+  );
 
   app.post<{ Params: { id: string } }>(
     '/webhooks/:id/rotate-secret',

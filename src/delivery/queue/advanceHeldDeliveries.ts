@@ -4,8 +4,10 @@ import type { Db } from '../../store/db.js';
  * Makes the queued deliveries behind delivery `id` in its (webhook, gateway) line due `now`,
  * undoing what deferHeldDeliveries moved: called when a partner retries a delivery, so the
  * line moves as soon as that one is delivered, not when its old retry would have come. They
- * stay held (the claim skips them) until it is delivered or dead. Only for GATEWAY webhooks;
- * their attempts are untouched. Returns how many it moved.
+ * stay held (the claim skips them) until it is delivered or dead. One of them waiting for a
+ * retry of its own (tried before it was held, e.g. under NONE) is made due too: the partner asked
+ * the line to move, and it goes right after. Only for GATEWAY webhooks; attempts are untouched.
+ * Returns how many it moved.
  *
  * @example await advanceHeldDeliveries(tx, 42, now);
  */

@@ -41,7 +41,16 @@ export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE 
  * back), so a statement whose snapshot is older than another node's claim or completion errs on
  * the side of waiting: two nodes never have one pair's consecutive deliveries in flight.
  * The ordering is read here, at each claim, so a PATCH takes effect for the next claims.
- * One seek into deliveries_unfinished_sequence (migration 019) per GATEWAY row the claim looks at.
+ * One seek into deliveries_unfinished_sequence (migration 019) per GATEWAY row the claim looks at;
+ * rows held behind a retry are moved out of its way (deferHeldDeliveries.ts says what that saves).
+ *
+ * With the other moves of the queue: a node that dies mid-send leaves its row 'delivering' until
+ * reclaimExpiredLeases takes it back (pending, or dead when its attempts are used up), so the next
+ * one waits out the lease; releaseDeliveries and deferWebhookDeliveries keep rows unfinished, so
+ * the line waits with them. retryDelivery and recoverDeliveries make a dead delivery unfinished
+ * again: it goes first among its gateway's unfinished deliveries (they wait for it again), but the
+ * ones after it that were already delivered stay delivered; it arrives after them, late, as any
+ * retry does.
  */
 export const HELD_BY_PREDECESSOR = `d.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
    AND EXISTS (SELECT 1 FROM deliveries p
