@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../api/httpError.js';
+import { cursorPage, integerCursor } from '../api/cursorPages.js';
 import { iso, problems } from '../api/schemas.js';
 import type { Runtime } from '../runtime.js';
 
@@ -55,25 +55,21 @@ const query = (withCompany: boolean) => ({
   },
 });
 
-const encodeCursor = (seq: number) => Buffer.from(`a${seq}`).toString('base64url');
-function decodeCursor(cursor: string): number | undefined {
-  const text = Buffer.from(cursor, 'base64url').toString();
-  return /^a\d{1,15}$/.test(text) && encodeCursor(Number(text.slice(1))) === cursor ? Number(text.slice(1)) : undefined;
-}
+const cursors = integerCursor('a');
 
 /** One page of the audit log, oldest first, after `cursor`; only `companyId`'s entries when given. */
 async function auditPage(rt: Runtime, q: AuditQuery, companyId: string | undefined) {
-  const after = q.after === undefined ? 0 : decodeCursor(q.after);
-  if (after === undefined) throw badRequest('/querystring/after', 'is not a cursor this API gave out (use nextCursor of a page)');
+  const after = cursors.read(q.after, 0);
   const limit = q.limit ?? 100;
   const rows = await rt.store.all<AuditRow>(
     `SELECT * FROM audit_log WHERE seq > ? ${companyId === undefined ? '' : 'AND company_id = ?'} ORDER BY seq LIMIT ?`,
     companyId === undefined ? [after, limit + 1] : [after, companyId, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    data: page.map((r) => ({
+  return cursorPage(
+    rows,
+    limit,
+    (r) => cursors.encode(Number(r.seq)),
+    (r) => ({
       seq: Number(r.seq),
       at: iso(Number(r.at)),
       actor: r.actor,
@@ -82,10 +78,10 @@ async function auditPage(rt: Runtime, q: AuditQuery, companyId: string | undefin
       target: r.target,
       before: r.before_state === null ? null : JSON.parse(r.before_state),
       after: r.after_state === null ? null : JSON.parse(r.after_state),
-    })),
-    nextCursor: last ? encodeCursor(Number(last.seq)) : after > 0 ? encodeCursor(after) : null,
-    hasMore: rows.length > limit,
-  };
+    }),
+    // An empty page keeps the cursor it was asked with: poll with it later.
+    after > 0 ? cursors.encode(after) : null,
+  );
 }
 
 /**

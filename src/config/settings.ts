@@ -167,7 +167,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'mqttClientId', env: 'HEARTHOOK_MQTT_CLIENT_ID', kind: { ...text, arg: '<id>' }, unset: 'hearthook-<hostname>-<port>', help: "this node's MQTT client id: the same after a restart, different on every node" },
   { key: 'mqttShareGroup', env: 'HEARTHOOK_MQTT_SHARE_GROUP', kind: { ...text, arg: '<group>' }, default: 'hearthook', help: 'shared subscription group: nodes in one group split the messages' },
   { key: 'mqttSessionExpiryMs', env: 'HEARTHOOK_MQTT_SESSION_EXPIRY', kind: duration(1), default: '1d', help: "how long the broker keeps a node's session, queueing its messages, while it is away" },
-  { key: 'mqttBatchSize', env: 'HEARTHOOK_MQTT_BATCH_SIZE', kind: wholeNumber(1, 32_767), default: '500', help: 'most MQTT messages one transaction takes in' },
+  { key: 'mqttBatchSize', env: 'HEARTHOOK_MQTT_BATCH_SIZE', kind: wholeNumber(1, 32_767), default: '2000', help: 'most MQTT messages one transaction takes in' },
   { key: 'mqttBatchWaitMs', env: 'HEARTHOOK_MQTT_BATCH_WAIT', kind: duration(0), default: '0ms', help: 'how long a batch waits for more messages once its first arrived' },
   { key: 'rejectedRetentionMs', env: 'HEARTHOOK_REJECTED_RETENTION', kind: duration(1), default: '30d', help: 'how long rejected MQTT messages stay listed' },
 ];

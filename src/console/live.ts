@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EventStreams, sseMessage } from '../api/eventStreams.js';
 import { HttpError } from '../api/httpError.js';
 import type { Runtime } from '../runtime.js';
 import { loadSession } from './session.js';
@@ -18,7 +19,7 @@ const MAX_STREAMS = 500;
  * so signing out on any node ends the stream.
  */
 export class LiveStreams {
-  private readonly stops = new Set<() => void>();
+  private readonly streams = new EventStreams(MAX_STREAMS, () => new HttpError(503, 'too many live views are open; reload later'));
 
   /**
    * Answers `request` with an event stream: `tick` runs now and then every `everyMs` after the
@@ -26,41 +27,23 @@ export class LiveStreams {
    * the session ends, or the server closes.
    */
   open(rt: Runtime, request: FastifyRequest, reply: FastifyReply, everyMs: number, tick: () => Promise<LiveEvent[]>): void {
-    if (this.stops.size >= MAX_STREAMS) throw new HttpError(503, 'too many live views are open; reload later');
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    raw.write('retry: 3000\n\n');
+    const stream = this.streams.start(request, reply, 'retry: 3000\n\n');
     let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      clearTimeout(timer);
-      this.stops.delete(stop);
-      raw.end();
-    };
-    this.stops.add(stop);
-    request.raw.on('close', stop);
+    stream.onEnd(() => clearTimeout(timer));
     const run = async () => {
       try {
         if (!(await loadSession(rt, request))) {
-          raw.write('event: signed-out\ndata: {}\n\n');
-          return stop();
+          stream.write(sseMessage({ event: 'signed-out', data: {} }));
+          return stream.end();
         }
         const events = await tick();
-        if (stopped) return;
+        if (stream.ended) return;
         // A comment line keeps proxies from timing the stream out while nothing changes.
-        raw.write(events.length === 0 ? ': idle\n\n' : events.map((e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`).join(''));
+        stream.write(events.length === 0 ? ': idle\n\n' : events.map((e) => sseMessage(e)).join(''));
         timer = setTimeout(run, everyMs);
       } catch (err) {
         rt.log.warn({ err }, 'console live stream failed');
-        stop();
+        stream.end();
       }
     };
     void run();
@@ -68,6 +51,6 @@ export class LiveStreams {
 
   /** Ends every open stream (the server is closing). */
   closeAll(): void {
-    for (const stop of [...this.stops]) stop();
+    this.streams.closeAll();
   }
 }

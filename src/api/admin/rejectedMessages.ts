@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../runtime.js';
-import { badRequest } from '../httpError.js';
+import { cursorPage, integerCursor } from '../cursorPages.js';
 import { gatewayIdSchema, iso, problems } from '../schemas.js';
 
 interface Row {
@@ -39,12 +39,7 @@ const rejectedSchema = {
   required: ['id', 'receivedAt', 'topic', 'gatewayId', 'reason', 'errors', 'payload'],
 } as const;
 
-const encodeCursor = (id: number) => Buffer.from(`r${id}`).toString('base64url');
-
-function decodeCursor(text: string): number | undefined {
-  const match = /^r(\d{1,15})$/.exec(Buffer.from(text, 'base64url').toString());
-  return match && encodeCursor(Number(match[1])) === text ? Number(match[1]) : undefined;
-}
+const cursors = integerCursor('r');
 
 /**
  * `GET /v1/admin/rejected-messages`: the MQTT messages Hearthook acknowledged without taking them
@@ -92,29 +87,29 @@ export function rejectedMessageRoutes(app: FastifyInstance, rt: Runtime): void {
     },
     async (request) => {
       const { after, gatewayId, limit } = request.query;
-      const before = after === undefined ? Number.MAX_SAFE_INTEGER : decodeCursor(after);
-      if (before === undefined) throw badRequest('/querystring/after', 'is not a cursor this API gave out (use nextCursor of a page)');
+      const before = cursors.read(after, Number.MAX_SAFE_INTEGER);
       const rows = await rt.store.all<Row>(
         `SELECT id, received_at, topic, gateway_id, reason, errors, payload FROM rejected_messages
           WHERE id < ? ${gatewayId === undefined ? '' : 'AND gateway_id = ?'}
           ORDER BY id DESC LIMIT ?`,
         gatewayId === undefined ? [before, limit + 1] : [before, gatewayId, limit + 1],
       );
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        data: page.map((r) => ({
-          id: encodeCursor(Number(r.id)),
+      const id = (r: Row) => cursors.encode(Number(r.id));
+      return cursorPage(
+        rows,
+        limit,
+        id,
+        (r) => ({
+          id: id(r),
           receivedAt: iso(Number(r.received_at)),
           topic: r.topic,
           gatewayId: r.gateway_id,
           reason: r.reason,
           errors: JSON.parse(r.errors),
           payload: r.payload,
-        })),
-        nextCursor: last ? encodeCursor(Number(last.id)) : null,
-        hasMore: rows.length > limit,
-      };
+        }),
+        null,
+      );
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
+import { EventStreams, sseMessage } from '../eventStreams.js';
 import { badRequest, HttpError } from '../httpError.js';
 import { eventTypeSchema, gatewayIdSchema, problems } from '../schemas.js';
 import { type Cursor, decodeCursor, encodeCursor, latestCursor, readEvents, START } from './events.js';
@@ -39,10 +40,11 @@ interface StreamQuery {
  * # data: {"id":"evt_…","type":"DATA_POINT",…}
  */
 export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
-  const open = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const stop of open) stop();
-  });
+  const streams = new EventStreams(
+    MAX_STREAMS,
+    () => new HttpError(503, 'too many event streams are open on this node; retry later', undefined, { 'retry-after': '5' }),
+  );
+  app.addHook('onClose', async () => streams.closeAll());
 
   app.get<{ Querystring: StreamQuery }>(
     '/events/stream',
@@ -86,45 +88,28 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
       const fromNow = text === 'now';
       let cursor: Cursor | undefined = text === undefined ? START : fromNow ? await latestCursor(rt, companyId) : decodeCursor(text);
       if (!cursor) throw badRequest(field, 'is not a cursor this API gave out');
-      if (open.size >= MAX_STREAMS) throw new HttpError(503, 'too many event streams are open on this node; retry later', undefined, { 'retry-after': '5' });
       const { gatewayId, type } = request.query;
 
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
       // An `id:` without data moves the client's Last-Event-ID without dispatching an event.
-      raw.write(fromNow ? `retry: 2000\nid: ${encodeCursor(cursor)}\n\n` : 'retry: 2000\n\n');
-
-      let stopped = false;
+      const stream = streams.start(request, reply, fromNow ? `retry: 2000\n${sseMessage({ id: encodeCursor(cursor) })}` : 'retry: 2000\n\n');
       let wake: (() => void) | undefined;
       const unsubscribe = rt.store.onWork(() => wake?.());
-      const stop = () => {
-        if (stopped) return;
-        stopped = true;
+      stream.onEnd(() => {
         unsubscribe();
-        open.delete(stop);
         wake?.();
-        raw.end();
-      };
-      open.add(stop);
-      request.raw.on('close', stop);
+      });
 
       let lastWrite = rt.clock.now();
       try {
-        while (!stopped) {
+        while (!stream.ended) {
           const page = await readEvents(rt, companyId, cursor, { gatewayId, type }, PAGE);
-          if (stopped) break;
+          if (stream.ended) break;
           if (page.events.length > 0) {
-            raw.write(page.events.map(({ cursor: id, event }) => `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join(''));
+            stream.write(page.events.map(({ cursor: id, event }) => sseMessage({ id, event: event.type as string, data: event })).join(''));
             cursor = decodeCursor(page.events.at(-1)!.cursor)!;
             lastWrite = rt.clock.now();
           } else if (rt.clock.now() - lastWrite >= KEEP_ALIVE_MS) {
-            raw.write(': keep-alive\n\n');
+            stream.write(': keep-alive\n\n');
             lastWrite = rt.clock.now();
           }
           if (page.hasMore) continue;
@@ -141,7 +126,7 @@ export function eventStreamRoutes(app: FastifyInstance, rt: Runtime): void {
       } catch (err) {
         request.log.warn({ err }, 'event stream ended by an error');
       } finally {
-        stop();
+        stream.end();
       }
     },
   );

@@ -22,10 +22,10 @@ const headDue = (row: string) => `(SELECT h.next_attempt_at FROM deliveries h
  * Why: a held delivery stays due (it must go the moment its line moves), and the claim walks the
  * due rows oldest first, probing each one's line (claimDeliveries.ts). A gateway stuck behind a
  * failing delivery piled its queue at the front of that walk: with 10,000 held rows before
- * 100,000 others, a claim of 100 took 163-185 ms on PostgreSQL instead of 8-11 ms, and 12-18 ms
- * on SQLite instead of 3-5 (median of 21 claims, src/bench/heldClaim.ts, npm run bench --
- * --scenario ordered). Moving those 10,000 rows takes 0.6-1.1 s on PostgreSQL (every index of
- * the row is rewritten) and 36 ms on SQLite, so it is done once per retry of the line's head,
+ * 100,000 others, a claim of 100 took 110-400 ms on PostgreSQL instead of 4.5-23 ms, and 9-38 ms
+ * on SQLite instead of 2-13 (medians of 21 claims on the busy 2-core machine, src/bench/heldClaim.ts,
+ * npm run bench -- --scenario ordered; BENCHMARKS.md). Moving those 10,000 rows takes 0.55-1.4 s
+ * on PostgreSQL (every index of the row is rewritten) and 33-235 ms on SQLite, so it is done once per retry of the line's head,
  * or per minute (HELD_STEP_MS) while that retry is further away, not per claim or per second.
  * The step bounds what moving them can cost: whatever lets the line go sooner than its head's
  * retry (a switch to NONE, the head going dead early), the held deliveries are due again within
