@@ -8,7 +8,9 @@ import type { Runtime } from '../runtime.js';
 import { jobList } from '../scheduler/jobList.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { describeDatabase } from '../store/openStore.js';
+import { SqliteStore } from '../store/sqliteStore.js';
 import { createRuntime, type RuntimeOptions } from './createRuntime.js';
+import { DeliveryThread } from './deliveryThread.js';
 
 export const ROLES = ['api', 'worker', 'scheduler', 'ingest-mqtt'] as const;
 export type Role = (typeof ROLES)[number];
@@ -16,7 +18,8 @@ export type Role = (typeof ROLES)[number];
 export interface RunningHearthook {
   rt: Runtime;
   app?: FastifyInstance;
-  dispatcher?: Dispatcher;
+  /** In this thread, or on a thread of its own (SQLite files: DeliveryThread). */
+  dispatcher?: Dispatcher | DeliveryThread;
   scheduler?: Scheduler;
   /** MQTT ingest, when the role runs and HEARTHOOK_MQTT_URL is set. */
   mqtt?: MqttIngest;
@@ -41,8 +44,26 @@ export async function startHearthook(
   if (roles.length === 1 && roles[0] === 'ingest-mqtt' && !config.mqttUrl) {
     throw new ConfigError('HEARTHOOK_MQTT_URL: the ingest-mqtt role needs a broker (e.g. mqtt://hearthook:secret@broker:1883)');
   }
-  const { rt, generated, sources } = await createRuntime(config, options);
+  const { rt, generated, sources, masterKey } = await createRuntime(config, options);
   const running: RunningHearthook = { rt, stop: async () => {} };
+  // Undoes a start that failed part-way; it printed no credentials, so it keeps none.
+  const abandon = async () => {
+    await running.app?.close();
+    await running.mqtt?.stop();
+    await running.dispatcher?.stop(0);
+    await forgetGeneratedTokens(rt.store, { generated });
+    await rt.store.close();
+  };
+  // The dispatcher first: on its own thread it takes a moment to start, and a process that
+  // answers /health must be one that has started everything (and handles SIGTERM).
+  if (roles.includes('worker')) {
+    try {
+      running.dispatcher = await startDelivery(rt, masterKey);
+    } catch (err) {
+      await abandon();
+      throw err;
+    }
+  }
   if (roles.includes('api')) {
     try {
       const app = await buildApp(rt);
@@ -50,35 +71,22 @@ export async function startHearthook(
       running.url = await app.listen({ port: config.port, host: config.host });
       rt.observer.roles.set('api', { running: () => app.server.listening });
     } catch (err) {
-      await running.app?.close();
-      await forgetGeneratedTokens(rt.store, { generated });
-      await rt.store.close();
+      await abandon();
       throw listenError(err as NodeJS.ErrnoException, config);
     }
   }
   if (roles.includes('ingest-mqtt') && config.mqttUrl) {
-    running.mqtt = new MqttIngest(rt);
+    const mqtt = new MqttIngest(rt);
     try {
-      await running.mqtt.start();
+      await mqtt.start();
+      running.mqtt = mqtt;
     } catch (err) {
-      await running.app?.close();
-      await forgetGeneratedTokens(rt.store, { generated });
-      await rt.store.close();
+      await abandon();
       throw err;
     }
   }
   printGenerated(generated);
   rt.log.info(describeSources(sources), 'credentials: where each comes from');
-  if (roles.includes('worker')) {
-    const dispatcher = new Dispatcher(rt);
-    running.dispatcher = dispatcher;
-    dispatcher.start();
-    rt.observer.roles.set('worker', {
-      running: () => dispatcher.running,
-      inFlight: () => dispatcher.inFlightCount,
-      openCircuits: () => dispatcher.health.openCircuits(rt.clock.now()).length,
-    });
-  }
   if (roles.includes('scheduler')) {
     const scheduler = new Scheduler(rt, jobList(rt.rules), 1000, config.schedulerLeaseMs);
     running.scheduler = scheduler;
@@ -94,6 +102,37 @@ export async function startHearthook(
     await rt.store.close();
   };
   return running;
+}
+
+/**
+ * The dispatcher. On a SQLite file, on a thread of its own with a second connection, so that
+ * ingest and delivery use a core each (BENCHMARKS.md, 2026-12-02). In-memory SQLite cannot be
+ * opened twice (and runs from sources, under vitest, have no built script for a worker): there
+ * it runs in this thread. PostgreSQL too: there more cores are more processes (`--roles`).
+ */
+async function startDelivery(rt: Runtime, masterKey: Buffer): Promise<Dispatcher | DeliveryThread> {
+  if (rt.store instanceof SqliteStore && rt.store.shareable && DeliveryThread.available()) {
+    const joining = { secrets: { adminTokenHash: rt.adminTokenHash, ingestTokenHash: rt.ingestTokenHash, masterKey }, sqliteWriteLock: rt.store.writeLock.buffer };
+    const thread = await DeliveryThread.start(rt, joining, (err) => {
+      // Never a half-alive process: a supervisor restarts the whole of it.
+      rt.log.fatal({ err }, 'the delivery thread failed; exiting');
+      process.exit(1);
+    });
+    rt.observer.roles.set('worker', {
+      running: () => thread.running,
+      inFlight: () => thread.inFlightCount,
+      openCircuits: () => thread.openCircuits,
+    });
+    return thread;
+  }
+  const dispatcher = new Dispatcher(rt);
+  dispatcher.start();
+  rt.observer.roles.set('worker', {
+    running: () => dispatcher.running,
+    inFlight: () => dispatcher.inFlightCount,
+    openCircuits: () => dispatcher.health.openCircuits(rt.clock.now()).length,
+  });
+  return dispatcher;
 }
 
 /** Printed once: only their hashes are stored. */

@@ -25,6 +25,11 @@ export async function openStore(database: string, options: StoreOptions = {}): P
 interface StoreOptions {
   onError?: (err: Error) => void;
   onTransaction?: (ms: number) => void;
+  /**
+   * SQLite: the write lock of a store another thread of this process opened on the same file
+   * (`SqliteStore.writeLock.buffer`); that store migrated the database. PostgreSQL ignores it.
+   */
+  joinSqlite?: SharedArrayBuffer;
 }
 
 async function openEngine(database: string, options: StoreOptions): Promise<Store> {
@@ -39,7 +44,8 @@ async function openEngine(database: string, options: StoreOptions): Promise<Stor
     }
     return store;
   }
-  const store = new SqliteStore(database, options.onTransaction);
+  const store = new SqliteStore(database, { onTransaction: options.onTransaction, join: options.joinSqlite });
+  if (options.joinSqlite) return store;
   try {
     migrateSqlite(store);
   } catch (err) {

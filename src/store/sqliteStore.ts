@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db, Dialect, Store } from './db.js';
 import { type CheckpointProgress, SqliteCheckpointer } from './sqliteCheckpointer.js';
+import { ThreadWriteLock } from './threadWriteLock.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -17,6 +18,16 @@ const REWIND_WAL_AT_BYTES = 40 * 1024 * 1024;
 
 /** How long a statement waits for another connection's lock (the checkpoint worker's). */
 const BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteStoreOptions {
+  /** Told how long each transaction took, BEGIN to COMMIT or ROLLBACK (for metrics). */
+  onTransaction?: (ms: number) => void;
+  /**
+   * Join the connection of another thread of this process to the same file: the buffer of its
+   * `writeLock`. The joining connection leaves checkpoints and migrations to that one.
+   */
+  join?: SharedArrayBuffer;
+}
 
 /**
  * Prepared statements kept. The code has about 270 statement sites, most of fixed text, and they
@@ -32,6 +43,10 @@ const CACHED_STATEMENTS = 500;
  * The embedded engine: one better-sqlite3 connection in WAL mode. Statements are synchronous
  * underneath, so an async transaction must hold the connection for its whole callback: a small
  * lock serialises transactions, and plain statements wait while one is open.
+ *
+ * Another thread may open a second connection to the same file (`join`, the dispatcher's
+ * thread): every write, a transaction or a single writing statement, then first takes the
+ * `writeLock` the two share, so neither waits in SQLite's busy handler (ThreadWriteLock says why).
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
@@ -50,12 +65,16 @@ export class SqliteStore implements Store {
   private readonly checkpointer: SqliteCheckpointer | undefined;
   private rewindPending = false;
   private rewindAtPages = Number.POSITIVE_INFINITY;
+  private readonly onTransaction: ((ms: number) => void) | undefined;
+  /** Taken by every write of this connection, and by those of the connections that join it. */
+  readonly writeLock: ThreadWriteLock;
+  /** Whether another thread can open this database too (`join`): not an in-memory one. */
+  readonly shareable: boolean;
 
-  /** `onTransaction` is told how long each transaction took, BEGIN to COMMIT or ROLLBACK (for metrics). */
-  constructor(
-    file: string,
-    private readonly onTransaction?: (ms: number) => void,
-  ) {
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.onTransaction = options.onTransaction;
+    this.writeLock = new ThreadWriteLock(options.join);
+    this.shareable = file !== ':memory:' && file !== '';
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.conn = new Database(file);
     this.conn.pragma('journal_mode = WAL');
@@ -64,13 +83,16 @@ export class SqliteStore implements Store {
     this.conn.pragma('synchronous = NORMAL');
     this.conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.conn.pragma('foreign_keys = ON');
-    if (file !== ':memory:' && file !== '') {
+    if (this.shareable) {
       // Checkpoints are copied by a worker thread (see SqliteCheckpointer); SQLite's own, inside
-      // COMMIT every 1,000 pages, come back if that worker fails.
+      // COMMIT every 1,000 pages, come back if that worker fails. A joining connection's commits
+      // run no checkpoint either: the connection it joined rewinds the WAL for both.
       this.conn.pragma('wal_autocheckpoint = 0');
-      this.rewindAtPages = Math.ceil(REWIND_WAL_AT_BYTES / Number(this.conn.pragma('page_size', { simple: true })));
       // A rewound WAL file is cut back to twice that (one that grew longer would keep its size).
       this.conn.pragma(`journal_size_limit = ${2 * REWIND_WAL_AT_BYTES}`);
+    }
+    if (this.shareable && !options.join) {
+      this.rewindAtPages = Math.ceil(REWIND_WAL_AT_BYTES / Number(this.conn.pragma('page_size', { simple: true })));
       this.checkpointer = new SqliteCheckpointer(
         file,
         (progress) => this.maybeRewindWal(progress),
@@ -102,37 +124,61 @@ export class SqliteStore implements Store {
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).all(toSqlite(params)) as T[];
+    const statement = this.prepare(sql);
+    if (statement.readonly) return statement.all(toSqlite(params)) as T[];
+    return this.exclusive(async () => statement.all(toSqlite(params)) as T[]);
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).get(toSqlite(params)) as T | undefined;
+    const statement = this.prepare(sql);
+    if (statement.readonly) return statement.get(toSqlite(params)) as T | undefined;
+    return this.exclusive(async () => statement.get(toSqlite(params)) as T | undefined);
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<number> {
     while (this.locked) await this.waitUnlocked();
-    return this.prepare(sql).run(toSqlite(params)).changes;
+    const statement = this.prepare(sql);
+    return this.exclusive(async () => statement.run(toSqlite(params)).changes);
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const started = performance.now();
+      try {
+        this.conn.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this.direct);
+          this.conn.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        this.onTransaction?.(performance.now() - started);
+      }
+    });
+  }
+
+  /**
+   * Runs `fn` holding this connection (other statements of this thread wait) and the write lock
+   * shared with other threads' connections to the file. A WAL rewind asked for meanwhile runs
+   * before the lock is let go.
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     while (this.locked) await this.waitUnlocked();
     this.locked = true;
-    const started = performance.now();
     try {
-      this.conn.exec('BEGIN IMMEDIATE');
+      await this.writeLock.acquire();
       try {
-        const result = await fn(this.direct);
-        this.conn.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
-        throw err;
+        return await fn();
+      } finally {
+        if (this.rewindPending) this.rewindWal();
+        this.writeLock.release();
       }
     } finally {
-      this.onTransaction?.(performance.now() - started);
       this.locked = false;
-      if (this.rewindPending) this.rewindWal();
       this.waiters.shift()?.();
     }
   }
@@ -158,8 +204,10 @@ export class SqliteStore implements Store {
    */
   private maybeRewindWal({ log, checkpointed }: CheckpointProgress): void {
     if (log < this.rewindAtPages || (checkpointed < log && log < 4 * this.rewindAtPages)) return;
-    if (this.locked) this.rewindPending = true; // at the end of the transaction under way
-    else this.rewindWal();
+    // Under the write lock, at the end of the write under way or on its own: a rewind holds
+    // SQLite's write lock while it copies, and a joined connection must not meet it there.
+    this.rewindPending = true;
+    if (!this.locked) void this.exclusive(async () => {}).catch(() => {});
   }
 
   private rewindWal(): void {

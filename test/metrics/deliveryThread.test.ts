@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { call, freePort, HearthookProcess } from '../helpers/hearthookProcess.js';
+import { Scrape } from '../helpers/prometheus.js';
+import { Receiver } from '../helpers/receiver.js';
+import { admin, ingest } from '../helpers/testRuntime.js';
+import { until } from '../helpers/until.js';
+
+/**
+ * On a SQLite file, `hearthook serve` delivers from a thread of its own
+ * (src/server/deliveryThread.ts) while /metrics, /ready and the failure log live on the main
+ * thread: what the delivery thread does must reach them.
+ */
+describe('a serve process whose dispatcher runs on its own thread (SQLite file)', () => {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.reverse()) await fn();
+    cleanup.length = 0;
+  });
+
+  it('counts its deliveries in /metrics, logs its failures, and is ready', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearthook-thread-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const good = await new Receiver().start();
+    const bad = await new Receiver().start();
+    bad.reply = () => ({ status: 500, body: 'boom' });
+    cleanup.push(() => good.stop(), () => bad.stop());
+    const server = await new HearthookProcess(await freePort(), {
+      HEARTHOOK_DATABASE: join(dir, 'hearthook.db'),
+      HEARTHOOK_RETRY_SCHEDULE: '0s,1h', // the failed ones wait an hour: each fails exactly once here
+    }).start();
+    cleanup.push(() => server.stop());
+
+    const company = await call<{ id: string }>(server.url, 'POST', '/v1/admin/companies', admin, { name: 'Metrics Heating', languages: ['en'], autoAccept: true });
+    const { apiKey } = await call<{ apiKey: string }>(server.url, 'POST', `/v1/admin/companies/${company.id}/api-keys`, admin);
+    const gatewayId = '400000001';
+    await call(server.url, 'POST', '/v1/admin/gateways', admin, { gatewayId, type: 'K40', timezone: 'Europe/Berlin' });
+    await call(server.url, 'POST', `/v1/admin/gateways/${gatewayId}/contracts`, admin, { companyId: company.id, consent: 'ERROR_NOTIFICATIONS' });
+    for (const receiver of [good, bad]) {
+      await call(server.url, 'POST', '/v1/webhooks', { 'x-api-key': apiKey }, {
+        url: receiver.url,
+        apiKeyName: 'x-api-key',
+        apiKeyLocation: 'HEADER',
+        apiKey: 'receiver-key',
+        eventTypes: ['CONNECTIVITY_STATUS'],
+      });
+    }
+    const events = 6;
+    for (let i = 0; i < events; i++) {
+      await call(server.url, 'POST', '/v1/ingest', ingest, [{ kind: 'connection', gatewayId, status: i % 2 ? 'CONNECTED' : 'DISCONNECTED' }]);
+    }
+    await until(() => good.received.length === events && bad.received.length === events, 'every first attempt');
+
+    const scrape = async () => new Scrape(await (await fetch(`${server.url}/metrics`, { headers: admin })).text());
+    await until(async () => (await scrape()).value('hearthook_deliveries_total', { outcome: 'failed' }) === events, 'the failed attempts counted');
+    const metrics = await scrape();
+    expect(metrics.value('hearthook_deliveries_total', { company: company.id, outcome: 'delivered' })).toBe(events);
+    expect(metrics.value('hearthook_delivery_attempt_duration_seconds')).toBe(2 * events);
+    expect(metrics.value('hearthook_dispatcher_in_flight')).toBe(0);
+
+    // One line for the failing webhook (the rest of the window's failures are suppressed).
+    await until(() => server.output.includes('"msg":"delivery failed"'), 'the failure log line');
+    expect(server.output.match(/"msg":"delivery failed"/g)).toHaveLength(1);
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  }, 90_000);
+});
