@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { call, freePort, HearthookProcess } from '../helpers/hearthookProcess.js';
 import { Receiver } from '../helpers/receiver.js';
 import { admin, ingest } from '../helpers/testRuntime.js';
@@ -22,15 +22,10 @@ interface Accepted {
  * lose nothing that was acknowledged.
  */
 describe('a Hearthook process killed while ingest and delivery both write (SQLite)', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const cleanup = useCleanup();
 
   it('keeps every accepted message as an event with both its deliveries, and delivers them all after a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hearthook-kill2-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = cleanup.tempDir('hearthook-kill2-');
     const file = join(dir, 'hearthook.db');
     const receivers = [await new Receiver().start(), await new Receiver().start()];
     for (const receiver of receivers) {

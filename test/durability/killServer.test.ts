@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { call, freePort, HearthookProcess } from '../helpers/hearthookProcess.js';
 import { Receiver } from '../helpers/receiver.js';
 import { admin, ingest } from '../helpers/testRuntime.js';
@@ -55,15 +56,10 @@ async function setUpAndIngest(server: HearthookProcess, receiver: Receiver): Pro
 }
 
 describe('a Hearthook process killed mid-delivery (SQLite)', () => {
-  const cleanup: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const cleanup = useCleanup();
 
   it('delivers every accepted event after a restart, duplicating only what was in flight', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hearthook-kill-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = cleanup.tempDir('hearthook-kill-');
     const receiver = await new Receiver().start();
     receiver.delayMs = 20; // keeps deliveries in flight when the process dies
     cleanup.push(() => receiver.stop());

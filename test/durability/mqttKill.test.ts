@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { call, freePort, HearthookProcess } from '../helpers/hearthookProcess.js';
 import { connectClient, deployConfig, ownBrokerSkipReason, startMosquitto } from '../helpers/mqttBroker.js';
 import { admin } from '../helpers/testRuntime.js';
@@ -37,19 +37,14 @@ async function dataPointEvents(base: string, apiKey: string): Promise<string[]> 
 }
 
 describe.skipIf(skip)(`hearthook serve SIGKILLed while gateways publish over MQTT${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const cleanup = useCleanup();
 
   it('turns every message the broker accepted into exactly one event after a restart, none twice', async () => {
     const users: Record<string, string> = { hearthook: 'hearthook-secret' };
     for (const g of GATEWAYS) users[g] = `pw-${g}`;
     const broker = await startMosquitto({ ...deployConfig(), users });
     cleanup.push(() => broker.stop());
-    const dir = mkdtempSync(join(tmpdir(), 'hearthook-mqtt-kill-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = cleanup.tempDir('hearthook-mqtt-kill-');
     const env = {
       HEARTHOOK_DATABASE: join(dir, 'hearthook.db'),
       HEARTHOOK_MQTT_URL: `mqtt://hearthook:hearthook-secret@127.0.0.1:${broker.port}`,

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanup } from '../helpers/cleanup.js';
 import { call, freePort, HearthookProcess } from '../helpers/hearthookProcess.js';
 import { Scrape } from '../helpers/prometheus.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -14,15 +14,10 @@ import { until } from '../helpers/until.js';
  * thread: what the delivery thread does must reach them.
  */
 describe('a serve process whose dispatcher runs on its own thread (SQLite file)', () => {
-  const cleanup: Array<() => Promise<unknown> | unknown> = [];
-  afterEach(async () => {
-    for (const fn of cleanup.reverse()) await fn();
-    cleanup.length = 0;
-  });
+  const cleanup = useCleanup();
 
   it('counts its deliveries in /metrics, logs its failures, and is ready', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hearthook-thread-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = cleanup.tempDir('hearthook-thread-');
     const good = await new Receiver().start();
     const bad = await new Receiver().start();
     bad.reply = () => ({ status: 500, body: 'boom' });
