@@ -130,3 +130,13 @@ export async function call<T = Record<string, unknown>>(
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
   return (text ? JSON.parse(text) : {}) as T;
 }
+
+/**
+ * The oldest API major a running process still renders (current or deprecated): 1 until its
+ * support ends on 2027-04-01, then 2. Process tests run on the real clock, so they ask for it
+ * rather than name a major that retires under them.
+ */
+export async function oldestSupportedMajor(base: string): Promise<number> {
+  const { data } = await call<{ data: Array<{ major: number; status: string }> }>(base, 'GET', '/v1/versions', {});
+  return Math.min(...data.filter((v) => v.status === 'current' || v.status === 'deprecated').map((v) => v.major));
+}

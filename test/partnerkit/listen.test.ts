@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, call, freePort, HearthookProcess, runCli } from '../helpers/hearthookProcess.js';
+import { CLI, call, freePort, HearthookProcess, oldestSupportedMajor, runCli } from '../helpers/hearthookProcess.js';
 import { flipConnection } from '../helpers/processFixtures.js';
 import { Receiver, verifies } from '../helpers/receiver.js';
 import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testDatabase.js';
@@ -117,16 +117,17 @@ describe('hearthook listen', () => {
     }
   }, 180_000);
 
-  it('renders API major 1 with --api-version 1, signs with a given --secret, and forwards only --events types', async () => {
+  it('renders the major --api-version names (the oldest still supported), signs with a given --secret, and forwards only --events types', async () => {
     const receiver = await new Receiver().start();
     try {
       const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-      const listen = startListen(['--forward-to', receiver.url, '--target', server.url, '--api-key', apiKey, '--secret', secret, '--api-version', '1', '--events', 'CONNECTIVITY_STATUS']);
+      const major = await oldestSupportedMajor(server.url);
+      const listen = startListen(['--forward-to', receiver.url, '--target', server.url, '--api-key', apiKey, '--secret', secret, '--api-version', String(major), '--events', 'CONNECTIVITY_STATUS']);
       await until(() => listen.out().includes('Ready:'), 'listen to connect', 30_000);
       expect(listen.out()).not.toContain(secret);
       await flipConnection(server.url, GATEWAY, 2, 101); // the last flip (20) was DISCONNECTED
       await until(() => receiver.received.length >= 2, 'two forwards');
-      expect(receiver.received.every((r) => verifies(secret, r) && r.headers['x-api-version'] === '1.0' && r.headers['x-api-key'] === undefined)).toBe(true);
+      expect(receiver.received.every((r) => verifies(secret, r) && r.headers['x-api-version'] === `${major}.0` && r.headers['x-api-key'] === undefined)).toBe(true);
       expect(JSON.parse(receiver.received[0].body)).toMatchObject({ eventType: 'CONNECTIVITY_STATUS', gatewayId: GATEWAY });
       listen.child.kill('SIGINT');
       await until(() => listen.child.exitCode !== null, 'listen to stop', 10_000);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort, HearthookProcess, runCli } from '../helpers/hearthookProcess.js';
+import { freePort, HearthookProcess, oldestSupportedMajor, runCli } from '../helpers/hearthookProcess.js';
 import { type ProcessPartner, processPartner } from '../helpers/processFixtures.js';
 import { Receiver, verifies } from '../helpers/receiver.js';
 
@@ -33,15 +33,16 @@ const trigger = (...args: string[]) => runCli(['trigger', ...args, '--target', s
 
 it("sends a signed test event to the webhook's endpoint and prints its answer, exiting 0 on a 2xx", async () => {
   receiver.reply = () => ({ status: 200, body: 'thanks' });
-  const run = await trigger('CONNECTIVITY_STATUS', '--webhook', p.webhookId, '--api-version', '1');
+  const major = await oldestSupportedMajor(server.url);
+  const run = await trigger('CONNECTIVITY_STATUS', '--webhook', p.webhookId, '--api-version', String(major));
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
-  expect(run.stdout).toMatch(new RegExp(`^CONNECTIVITY_STATUS evt_\\S+ \\(API major 1\\) → the endpoint of ${p.webhookId} answered 200 in \\d+ ms: thanks\\n$`));
+  expect(run.stdout).toMatch(new RegExp(`^CONNECTIVITY_STATUS evt_\\S+ \\(API major ${major}\\) → the endpoint of ${p.webhookId} answered 200 in \\d+ ms: thanks\\n$`));
   expect(receiver.received).toHaveLength(1);
   const req = receiver.received[0];
   expect(verifies(p.secret, req)).toBe(true);
   expect(req.headers['x-api-key']).toBe(p.receiverKey);
-  expect(req.headers['x-api-version']).toBe('1.0');
+  expect(req.headers['x-api-version']).toBe(`${major}.0`);
   expect(run.stdout).toContain(String(req.headers['webhook-id']));
   expect(JSON.parse(req.body)).toMatchObject({ eventType: 'CONNECTIVITY_STATUS', gatewayId: '000000000', test: true });
 }, 60_000);
