@@ -23,39 +23,52 @@ const MAX_LISTED = 20;
 export function malformedValues(root: unknown, rootPath: string): FieldError[] {
   const errors: FieldError[] = [];
   let more = 0;
-  const report = (field: string, message: string) => {
-    if (errors.length < MAX_LISTED) errors.push({ field, message });
+  const report = (place: Place | undefined, message: string) => {
+    if (errors.length < MAX_LISTED) errors.push({ field: pointer(rootPath, place), message });
     else more++;
   };
-  const stack: Array<[unknown, string, number]> = [[root, rootPath, 0]];
+  // Places, not pointer strings: a pointer is only spelled out for a value that is reported.
+  const stack: Array<[unknown, Place | undefined, number]> = [[root, undefined, 0]];
   while (stack.length > 0) {
-    const [value, path, depth] = stack.pop()!;
+    const [value, place, depth] = stack.pop()!;
     if (typeof value === 'string') {
       const problem = stringProblem(value);
-      if (problem) report(path, problem);
+      if (problem) report(place, problem);
     } else if (typeof value === 'number') {
-      if (Number.isInteger(value) && !Number.isSafeInteger(value)) report(path, 'must be an integer within ±9007199254740991');
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) report(place, 'must be an integer within ±9007199254740991');
     } else if (typeof value === 'object' && value !== null) {
       if (depth >= MAX_DEPTH) {
-        report(path, `nests deeper than ${MAX_DEPTH} levels`);
+        report(place, `nests deeper than ${MAX_DEPTH} levels`);
         continue;
       }
       if (Array.isArray(value)) {
-        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}/${i}`, depth + 1]);
+        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], { up: place, token: i }, depth + 1]);
       } else {
         const keys = Object.keys(value);
         for (let i = keys.length - 1; i >= 0; i--) {
           const key = keys[i];
           const problem = stringProblem(key);
-          const field = `${path}/${pointerToken(key)}`;
-          if (problem) report(field, `the field name ${problem}`);
-          else stack.push([(value as Record<string, unknown>)[key], field, depth + 1]);
+          if (problem) report({ up: place, token: key }, `the field name ${problem}`);
+          else stack.push([(value as Record<string, unknown>)[key], { up: place, token: key }, depth + 1]);
         }
       }
     }
   }
   if (more > 0) errors.push({ field: rootPath, message: `and ${more} more malformed values` });
   return errors;
+}
+
+/** Where a value is: its key or index in the value above it. */
+interface Place {
+  up: Place | undefined;
+  token: string | number;
+}
+
+/** A place as a JSON pointer under `rootPath` (`/body/0/messageId`). */
+function pointer(rootPath: string, place: Place | undefined): string {
+  const tokens: string[] = [];
+  for (let p = place; p !== undefined; p = p.up) tokens.push(typeof p.token === 'number' ? String(p.token) : pointerToken(p.token));
+  return tokens.reduceRight((path, token) => `${path}/${token}`, rootPath);
 }
 
 /** ES2024 string methods (Node 20 has them; the project's TypeScript lib is ES2022). */

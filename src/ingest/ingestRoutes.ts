@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { requireIngest } from '../api/auth.js';
 import { type FieldError, HttpError } from '../api/httpError.js';
 import { problems } from '../api/schemas.js';
-import { limitIngest } from '../limits/ingestRateLimit.js';
+import { limitIngest, refuseFloodingGateways } from '../limits/ingestRateLimit.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import type { Runtime } from '../runtime.js';
 import { parseTimestamp } from '../util/timestamps.js';
@@ -46,6 +46,8 @@ export function ingestRoutes(rt: Runtime): FastifyPluginAsync {
           body: ingestBodySchema,
           response: { 202: resultSchema, ...problems() },
         },
+        // A flooding gateway's batch is refused before the checks below (429 before 400).
+        preValidation: async (request) => refuseFloodingGateways(rt, request.body),
         // The body is checked by our own checker, not the app's coercing Ajv (see checkIngestBody).
         validatorCompiler:
           ({ httpPart }) =>

@@ -75,8 +75,30 @@ export class RateLimiter {
         if (err instanceof RefusedTake) return err.requests;
         throw err;
       });
+    return this.whenToRetry(refused, policy, now);
+  }
+
+  /**
+   * Which of these takes would be refused now, read without taking anything (no write, so no
+   * write lock on SQLite). For refusing a flood before paying for the rest of its request; the
+   * take that follows stays the authority (another request may take in between).
+   */
+  async peekAll(requests: readonly TokenRequest[], policy: RatePolicy): Promise<RefusedBucket[]> {
+    if (!this.enabled || requests.length === 0) return [];
+    const now = this.clock.now();
+    const tats = await readBuckets(
+      this.store,
+      requests.map((r) => r.bucket),
+    );
+    const limit = now + policy.burst * policy.intervalMs;
+    const refused = requests.filter((r) => Math.max(tats.get(r.bucket) ?? now, now) + r.cost * policy.intervalMs > limit);
+    return this.whenToRetry(refused, policy, now, tats);
+  }
+
+  /** Each refused take and when it could pass: once its bucket has room for its whole cost. */
+  private async whenToRetry(refused: readonly TokenRequest[], policy: RatePolicy, now: number, read?: Map<string, number>): Promise<RefusedBucket[]> {
     if (refused.length === 0) return [];
-    const tats = await readBuckets(this.store, refused.map((r) => r.bucket));
+    const tats = read ?? (await readBuckets(this.store, refused.map((r) => r.bucket)));
     return refused.map((r) => ({
       bucket: r.bucket,
       retryAfterSeconds:

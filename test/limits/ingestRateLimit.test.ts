@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { countRows, snapshot } from '../api/fixtures.js';
 import { ingest, startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
 import { addGateway } from '../ingest/fixtures.js';
@@ -38,6 +38,32 @@ describe('the ingest limit per gateway', () => {
     expect((await send(heartbeat(FLOODER))).statusCode).toBe(202);
     expect((await send(heartbeat(FLOODER))).statusCode).toBe(429);
     expect((await countRows(hh.rt)).gateways).toBe(2);
+  });
+
+  it('refuses a flooding gateway’s batch before its checks and without a transaction; the take stays the authority', async () => {
+    hh = await startTestHearthook({ rateLimit: true });
+    await addGateway(hh.rt, FLOODER);
+    await addGateway(hh.rt, QUIET);
+    expect((await send(Array.from({ length: 1000 }, () => heartbeat(FLOODER)))).statusCode).toBe(202);
+    const before = await snapshot(hh.rt);
+    const takeAll = vi.spyOn(hh.rt.limits, 'takeAll');
+    // A flood is answered from a read: 429 for its items, before the bad item beside them is looked at.
+    const refused = await send([heartbeat(FLOODER), { kind: 'no-such-kind', gatewayId: QUIET }]);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().errors).toEqual([{ field: '/body/0/gatewayId', message: `gateway ${FLOODER} is over its limit; retry after 1 s` }]);
+    expect(refused.json().title).toContain('10 messages/s per gateway (burst 1000)');
+    expect(takeAll).not.toHaveBeenCalled();
+    // A body the look cannot read (a gatewayId that is no string) goes to the checks: 400 naming it.
+    const unreadable = await send([heartbeat(FLOODER), { kind: 'heartbeat', gatewayId: 7 }]);
+    expect(unreadable.statusCode).toBe(400);
+    expect(unreadable.json().errors.map((e: { field: string }) => e.field)).toContain('/body/1/gatewayId');
+    // When the look misses a flood (another request took in between), the take still refuses it.
+    vi.spyOn(hh.rt.limits, 'peekAll').mockResolvedValue([]);
+    const taken = await send([heartbeat(QUIET), heartbeat(FLOODER)]);
+    expect(taken.statusCode).toBe(429);
+    expect(taken.json().errors.map((e: { field: string }) => e.field)).toEqual(['/body/1/gatewayId']);
+    expect(takeAll).toHaveBeenCalledTimes(1);
+    expect(await snapshot(hh.rt)).toEqual(before);
   });
 
   it('sustains 10 messages a second per gateway without a 429', async () => {
