@@ -1,5 +1,7 @@
 
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
@@ -9,6 +11,8 @@ import { admin, ingest } from '../helpers/testRuntime.js';
 import { until } from '../helpers/until.js';
 
 const GATEWAYS_PER_LOOP = 40;
+/** Preloaded into serve: crashes its delivery thread when told (see the file). */
+const CRASH_FAULT = fileURLToPath(new URL('../helpers/faults/crashDeliveryThread.mjs', import.meta.url));
 
 /** A message the server answered 202 for: its gateway and its sentAt, the event's occurredAt. */
 interface Accepted {
@@ -19,12 +23,34 @@ interface Accepted {
 /**
  * `hearthook serve` on a SQLite file writes from two threads: ingest (main thread) and delivery
  * (its own thread and connection, src/server/deliveryThread.ts). A SIGKILL while both write must
- * lose nothing that was acknowledged.
+ * lose nothing that was acknowledged, and neither may a crash of the delivery thread alone: the
+ * process must then exit (never half alive), non-zero and saying why, for its supervisor to
+ * restart it.
  */
 describe('a Hearthook process killed while ingest and delivery both write (SQLite)', () => {
   const cleanup = useCleanup();
 
   it('keeps every accepted message as an event with both its deliveries, and delivers them all after a restart', async () => {
+    await loseNothingWhen(async (server) => {
+      await server.kill();
+    });
+  }, 240_000);
+
+  it('exits with code 1 when its delivery thread crashes, and loses nothing either', async () => {
+    const trigger = join(cleanup.tempDir('hearthook-crash-'), 'crash-now');
+    await loseNothingWhen(
+      async (server) => {
+        writeFileSync(trigger, '');
+        expect(await server.exited()).toBe(1);
+        expect(server.output).toContain('injected fault: the delivery thread crashes');
+        expect(server.output).toContain('the delivery thread failed; exiting');
+      },
+      { env: { HEARTHOOK_TEST_CRASH_FILE: trigger }, nodeArgs: ['--import', CRASH_FAULT] },
+    );
+  }, 240_000);
+
+  /** Runs both ingest loops and delivery, ends the process with `end` while both write, restarts it (without the fault) and checks. */
+  async function loseNothingWhen(end: (server: HearthookProcess) => Promise<void>, fault: { env: Record<string, string>; nodeArgs: string[] } = { env: {}, nodeArgs: [] }): Promise<void> {
     const dir = cleanup.tempDir('hearthook-kill2-');
     const file = join(dir, 'hearthook.db');
     const receivers = [await new Receiver().start(), await new Receiver().start()];
@@ -38,7 +64,7 @@ describe('a Hearthook process killed while ingest and delivery both write (SQLit
       HEARTHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s,1s,1s,1s',
     };
     const port = await freePort();
-    let server = await new HearthookProcess(port, env).start();
+    let server = await new HearthookProcess(port, { ...env, ...fault.env }, [], fault.nodeArgs).start();
     cleanup.push(() => server.stop());
 
     // One company, two webhooks (one per receiver), two sets of gateways: one per ingest loop, so
@@ -91,7 +117,7 @@ describe('a Hearthook process killed while ingest and delivery both write (SQLit
     // Both threads are writing: batches keep arriving, and deliveries are being recorded.
     await until(() => delivered() >= 400 && accepted.length >= 10 * GATEWAYS_PER_LOOP, 'ingest and delivery both under way');
     killed = true;
-    await server.kill();
+    await end(server);
     await ingesting;
     const deliveredBeforeKill = delivered();
     expect(deliveredBeforeKill).toBeLessThan(2 * accepted.length); // it died with deliveries to make
@@ -123,5 +149,5 @@ describe('a Hearthook process killed while ingest and delivery both write (SQLit
       const seen = new Set(receiver.received.map((r) => String(r.headers['webhook-id'])));
       expect([...eventIds].filter((id) => !seen.has(id))).toEqual([]);
     }
-  }, 240_000);
+  }
 });

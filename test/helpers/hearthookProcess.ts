@@ -50,6 +50,8 @@ export class HearthookProcess {
     readonly port: number,
     private readonly env: Record<string, string>,
     private readonly args: string[] = [],
+    /** Options for node itself, before the CLI (e.g. `--import` of a fault to inject). */
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   get url(): string {
@@ -61,7 +63,7 @@ export class HearthookProcess {
   }
 
   async start(): Promise<this> {
-    this.child = spawn(process.execPath, [CLI, 'serve', ...this.args], {
+    this.child = spawn(process.execPath, [...this.nodeArgs, CLI, 'serve', ...this.args], {
       env: {
         PATH: process.env.PATH,
         HEARTHOOK_PORT: String(this.port),
@@ -97,6 +99,13 @@ export class HearthookProcess {
   /** Ends it at once, as a crash or `kill -9` would: no shutdown code runs. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
+  }
+
+  /** Waits until it exits by itself (no signal sent); its exit code. */
+  async exited(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    return new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   }
 
   /** Asks it to stop (graceful shutdown) and waits until it has. */
