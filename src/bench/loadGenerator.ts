@@ -2,6 +2,11 @@ import { Pool } from 'undici';
 import { INGEST_TOKEN } from './serveProcess.js';
 import { sleep } from './stats.js';
 
+/** Where an `IngestLoad` gets its request bodies: a JSON array of `count` gateway messages. */
+export interface Traffic {
+  batch(count: number): string;
+}
+
 /**
  * Gateway messages that each make exactly one event: `connection` messages, round-robin over
  * the gateways, each flipping its gateway's status (CONNECTED ↔ DISCONNECTED), so the rules
@@ -9,7 +14,7 @@ import { sleep } from './stats.js';
  * statement per message, as it does for real gateways) and `sentAt`: the time its ingest
  * request was sent, which becomes the event's `occurredAt` and gives the receiver the latency.
  */
-export class GatewayTraffic {
+export class GatewayTraffic implements Traffic {
   private next = 0;
   private messages = 0;
   private readonly online: boolean[];
@@ -30,6 +35,28 @@ export class GatewayTraffic {
       parts.push(
         `{"kind":"connection","gatewayId":"${this.gatewayIds[g]}","status":"${status}","messageId":"m${++this.messages}","sentAt":"${sentAt}"}`,
       );
+    }
+    return `[${parts.join(',')}]`;
+  }
+}
+
+/**
+ * Gateway messages that make no event: heartbeats (each with a `messageId`) of gateways already
+ * online, the bulk of what a real fleet sends (`BENCHMARKS.md`, capacity model). The first
+ * heartbeat of a gateway with no known state does report it ONLINE.
+ */
+export class HeartbeatTraffic implements Traffic {
+  private next = 0;
+  private messages = 0;
+
+  constructor(private readonly gatewayIds: readonly string[]) {}
+
+  batch(count: number): string {
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const gatewayId = this.gatewayIds[this.next];
+      this.next = (this.next + 1) % this.gatewayIds.length;
+      parts.push(`{"kind":"heartbeat","gatewayId":"${gatewayId}","messageId":"h${++this.messages}"}`);
     }
     return `[${parts.join(',')}]`;
   }
@@ -74,7 +101,7 @@ export class IngestLoad {
 
   constructor(
     private readonly client: IngestClient,
-    private readonly traffic: GatewayTraffic,
+    private readonly traffic: Traffic,
     private readonly batchSize: number,
   ) {}
 

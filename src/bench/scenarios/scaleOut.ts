@@ -1,72 +1,124 @@
 import { newPostgresDatabase } from '../benchDatabase.js';
 import { setUpFleetThroughApiProcess } from '../fleet.js';
 import { formatNumber, type Progress } from '../progress.js';
+import { PostgresCost, type PostgresCostDelta } from '../postgresCost.js';
 import { postgresProblem } from '../postgres.js';
+import { sumCpuMs } from '../processCpu.js';
 import { Receiver } from '../receiver.js';
-import { type BenchOptions, round, type Scenario } from '../scenario.js';
+import { type BenchOptions, type Figure, round, type Scenario } from '../scenario.js';
 import { seedBacklog } from '../seedBacklog.js';
 import { ServeProcess } from '../serveProcess.js';
 import { sleep } from '../stats.js';
 import { FANOUT } from './endToEnd.js';
 
 const GATEWAYS = 100;
+const WORKER_COUNTS = [1, 2, 3];
+
+/** One drain: its rate between 10% and 90%, and what each delivery cost the workers and PostgreSQL there. */
+interface Drain {
+  workers: number;
+  rate: number;
+  workerCpuUs: number;
+  postgresCpuUs: number;
+  walBytes: number;
+  serverWalBytes: number;
+  commits: number;
+  /** Approximate: other backends' table statistics reach the view up to a second late. */
+  rowWrites: number;
+}
 
 /**
- * 7. Scale-out on one PostgreSQL database: the same backlog drained by one, then by two
+ * 7. Scale-out on one PostgreSQL database: the same backlog drained by one, two and three
  * `hearthook serve --roles worker` processes (claims with FOR UPDATE SKIP LOCKED); the drain
- * rate between 10% and 90% of each, and their ratio.
+ * rate between 10% and 90% of each, its ratio to one worker, and per delivery over the same
+ * stretch: the workers' CPU, the CPU of their PostgreSQL backends and the WAL written for the
+ * schema (the capacity model in BENCHMARKS.md is built on these).
  */
 export const scaleOut: Scenario = {
   name: 'scaleout',
-  title: 'Scale-out: 1 vs 2 worker processes on one PostgreSQL',
+  title: 'Scale-out: 1, 2 and 3 worker processes on one PostgreSQL',
   async run({ options, progress }) {
     const problem = await postgresProblem(options.postgres);
     if (problem) return { scenario: 'scaleout', title: this.title, figures: [], skipped: problem, details: {} };
     const total = options.quick ? 20_000 : 100_000;
-    let one: number;
-    let two: number;
+    const drains: Drain[] = [];
     try {
-      one = await drain(options, 1, total, progress);
-      two = await drain(options, 2, total, progress);
+      for (const workers of WORKER_COUNTS) drains.push(await drain(options, workers, total, progress));
     } catch (err) {
       const reason = `Hearthook's PostgreSQL engine is not ready: ${(err as Error).message.split('\n')[0]}`;
       return { scenario: 'scaleout', title: this.title, figures: [], skipped: reason, details: {} };
     }
-    return {
-      scenario: 'scaleout',
-      title: this.title,
-      figures: [
-        { name: '1 worker process', value: round(one), unit: 'deliveries/s', note: `${formatNumber(total)} pending, 10%→90%` },
-        { name: '2 worker processes', value: round(two), unit: 'deliveries/s' },
-        { name: '2 workers / 1 worker', value: round(two / one, 2), unit: '×', note: 'on this machine, PostgreSQL and receiver share the cores' },
-      ],
-      details: { deliveries: total, gateways: GATEWAYS },
-    };
+    const one = drains[0].rate;
+    const figures: Figure[] = [];
+    for (const d of drains) {
+      const name = `${d.workers} worker process${d.workers > 1 ? 'es' : ''}`;
+      figures.push({ name, value: round(d.rate), unit: 'deliveries/s', note: d.workers === 1 ? `${formatNumber(total)} pending, 10%→90%` : undefined });
+      if (d.workers > 1) {
+        figures.push({ name: `${d.workers} workers / 1 worker`, value: round(d.rate / one, 2), unit: '×', note: 'on this machine, PostgreSQL and receiver share the cores' });
+      }
+      figures.push({ name: `${d.workers}: CPU per delivery, workers`, value: round(d.workerCpuUs), unit: 'µs', note: 'between 10% and 90%' });
+      figures.push({ name: `${d.workers}: CPU per delivery, PostgreSQL`, value: round(d.postgresCpuUs), unit: 'µs', note: 'their backends' });
+      figures.push({
+        name: `${d.workers}: WAL per delivery`,
+        value: round(d.walBytes),
+        unit: 'bytes',
+        note: `the schema's records; ${round(d.commits, 3)} commits per delivery`,
+      });
+    }
+    return { scenario: 'scaleout', title: this.title, figures, details: { deliveries: total, gateways: GATEWAYS, drains } };
   },
 };
 
-async function drain(options: BenchOptions, workers: number, total: number, progress: Progress): Promise<number> {
+async function drain(options: BenchOptions, workers: number, total: number, progress: Progress): Promise<Drain> {
   const db = newPostgresDatabase(options.postgres, 'scaleout');
+  const schema = db.schema as string;
+  // Our backends are the connections with this name (PostgresCost), whoever else uses the server.
+  const url = `${db.url}&application_name=${schema}`;
   const receiver = await Receiver.start(1);
   const nodes: ServeProcess[] = [];
+  let cost: PostgresCost | undefined;
   try {
     await setUpFleetThroughApiProcess(db.url, receiver.urls[0], FANOUT, GATEWAYS);
     await seedBacklog(db, total / FANOUT, GATEWAYS);
     await receiver.setMilestones([total / 10, total - total / 10]);
-    for (let i = 0; i < workers; i++) nodes.push(await ServeProcess.start(db.url, { roles: 'worker' }));
+    cost = await PostgresCost.open(options.postgres, schema, schema);
+    for (let i = 0; i < workers; i++) nodes.push(await ServeProcess.start(url, { roles: 'worker' }));
+    const pids = nodes.map((n) => n.pid);
     const deadline = Date.now() + 10 * 60_000;
-    while (receiver.latest.total < total - total / 10) {
+    // CPU and WAL between the first look past 10% and the first past 90%, per delivery in between.
+    let from: { delivered: number; cpuMs: number } | undefined;
+    let to: { delivered: number; cpuMs: number; spent: PostgresCostDelta } | undefined;
+    while (!to) {
       if (Date.now() > deadline) throw new Error(`${workers} worker(s) drained only ${receiver.latest.total} of ${total}`);
       const dead = nodes.find((n) => n.exited);
       if (dead) throw new Error(`a worker exited:\n${dead.log}`);
-      await sleep(500);
-      progress.update(`${workers} worker(s): ${formatNumber(receiver.latest.total)} / ${formatNumber(total)} delivered`);
+      await sleep(20);
+      const delivered = receiver.latest.total;
+      if (!from && delivered >= total / 10) {
+        from = { delivered, cpuMs: sumCpuMs(pids) };
+        await cost.mark();
+      } else if (from && delivered >= total - total / 10) {
+        to = { delivered, cpuMs: sumCpuMs(pids), spent: await cost.since() };
+      }
+      progress.update(`${workers} worker(s): ${formatNumber(delivered)} / ${formatNumber(total)} delivered`);
     }
     await sleep(100);
     const [t10, t90] = await receiver.milestoneTimes();
-    return ((total * 0.8) / (t90 - t10)) * 1000;
+    const n = to.delivered - (from as { delivered: number }).delivered;
+    const s = to.spent;
+    return {
+      workers,
+      rate: ((total * 0.8) / (t90 - t10)) * 1000,
+      workerCpuUs: ((to.cpuMs - (from as { cpuMs: number }).cpuMs) * 1000) / n,
+      postgresCpuUs: (s.backendCpuMs * 1000) / n,
+      walBytes: s.walBytes / n,
+      serverWalBytes: s.serverWalBytes / n,
+      commits: s.commits / n,
+      rowWrites: (s.rowsInserted + s.rowsUpdated + s.rowsDeleted) / n,
+    };
   } finally {
     for (const node of nodes) await node.stop();
+    await cost?.close();
     await receiver.stop();
     await db.drop();
   }
