@@ -42,3 +42,15 @@ export function sumCpuMs(pids: readonly number[]): number {
   }
   return sum;
 }
+
+/** The whole machine's busy CPU time (ms, every core, every process: ours and anyone else's) from /proc/stat. */
+export function machineBusyMs(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+    const busy = cpu.slice(0, 8).reduce((a, b) => a + b, 0) - cpu[3] - cpu[4];
+    return (busy * 1000) / ticks();
+  } catch {
+    return Number.NaN;
+  }
+}

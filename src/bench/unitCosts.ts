@@ -83,6 +83,7 @@ try {
     process.stderr.write(`round ${r + 1} of ${rounds} done\n`);
   }
   print(results);
+  await printStorage();
   await client.close();
 } finally {
   await api?.stop();
@@ -169,6 +170,20 @@ async function counts(): Promise<{ events: number; deliveries: number; pending: 
     );
     return rows[0];
   });
+}
+
+/** On-disk bytes per row of the tables that grow with traffic (heap, indexes, TOAST; dead row versions included). */
+async function printStorage(): Promise<void> {
+  const tables = ['events', 'event_recipients', 'deliveries', 'delivery_attempts', 'ingested_messages'];
+  const lines = ['table               rows      bytes    bytes/row'];
+  await withClient(server, schema, async (c) => {
+    for (const table of tables) {
+      const { rows } = await c.query(`SELECT count(*)::float8 AS n, pg_total_relation_size($1::regclass)::float8 AS bytes FROM ${table}`, [`${schema}.${table}`]);
+      const { n, bytes } = rows[0] as { n: number; bytes: number };
+      lines.push(`${table.padEnd(18)} ${String(n).padStart(8)} ${String(bytes).padStart(10)} ${String(Math.round(bytes / Math.max(1, n))).padStart(9)}`);
+    }
+  });
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function print(results: UnitCost[]): void {

@@ -3,7 +3,7 @@ import { setUpFleetThroughApiProcess } from '../fleet.js';
 import { formatNumber, type Progress } from '../progress.js';
 import { PostgresCost, type PostgresCostDelta } from '../postgresCost.js';
 import { postgresProblem } from '../postgres.js';
-import { sumCpuMs } from '../processCpu.js';
+import { machineBusyMs, sumCpuMs } from '../processCpu.js';
 import { Receiver } from '../receiver.js';
 import { type BenchOptions, type Figure, round, type Scenario } from '../scenario.js';
 import { seedBacklog } from '../seedBacklog.js';
@@ -20,6 +20,9 @@ interface Drain {
   rate: number;
   workerCpuUs: number;
   postgresCpuUs: number;
+  receiverCpuUs: number;
+  /** Cores busy on the whole machine over the stretch (all processes, other people's too). */
+  machineCores: number;
   walBytes: number;
   serverWalBytes: number;
   commits: number;
@@ -58,6 +61,8 @@ export const scaleOut: Scenario = {
       }
       figures.push({ name: `${d.workers}: CPU per delivery, workers`, value: round(d.workerCpuUs), unit: 'µs', note: 'between 10% and 90%' });
       figures.push({ name: `${d.workers}: CPU per delivery, PostgreSQL`, value: round(d.postgresCpuUs), unit: 'µs', note: 'their backends' });
+      figures.push({ name: `${d.workers}: CPU per delivery, receiver`, value: round(d.receiverCpuUs), unit: 'µs' });
+      figures.push({ name: `${d.workers}: cores busy (whole machine)`, value: round(d.machineCores, 2), unit: 'cores', note: 'every process, anyone\'s' });
       figures.push({
         name: `${d.workers}: WAL per delivery`,
         value: round(d.walBytes),
@@ -86,8 +91,16 @@ async function drain(options: BenchOptions, workers: number, total: number, prog
     const pids = nodes.map((n) => n.pid);
     const deadline = Date.now() + 10 * 60_000;
     // CPU and WAL between the first look past 10% and the first past 90%, per delivery in between.
-    let from: { delivered: number; cpuMs: number } | undefined;
-    let to: { delivered: number; cpuMs: number; spent: PostgresCostDelta } | undefined;
+    type Look = { delivered: number; cpuMs: number; receiverMs: number; machineMs: number; at: number };
+    const look = (delivered: number): Look => ({
+      delivered,
+      cpuMs: sumCpuMs(pids),
+      receiverMs: sumCpuMs([receiver.pid ?? 0]),
+      machineMs: machineBusyMs(),
+      at: performance.now(),
+    });
+    let from: Look | undefined;
+    let to: (Look & { spent: PostgresCostDelta }) | undefined;
     while (!to) {
       if (Date.now() > deadline) throw new Error(`${workers} worker(s) drained only ${receiver.latest.total} of ${total}`);
       const dead = nodes.find((n) => n.exited);
@@ -95,22 +108,25 @@ async function drain(options: BenchOptions, workers: number, total: number, prog
       await sleep(20);
       const delivered = receiver.latest.total;
       if (!from && delivered >= total / 10) {
-        from = { delivered, cpuMs: sumCpuMs(pids) };
+        from = look(delivered);
         await cost.mark();
       } else if (from && delivered >= total - total / 10) {
-        to = { delivered, cpuMs: sumCpuMs(pids), spent: await cost.since() };
+        to = { ...look(delivered), spent: await cost.since() };
       }
       progress.update(`${workers} worker(s): ${formatNumber(delivered)} / ${formatNumber(total)} delivered`);
     }
     await sleep(100);
     const [t10, t90] = await receiver.milestoneTimes();
-    const n = to.delivered - (from as { delivered: number }).delivered;
+    const start = from as Look;
+    const n = to.delivered - start.delivered;
     const s = to.spent;
     return {
       workers,
       rate: ((total * 0.8) / (t90 - t10)) * 1000,
-      workerCpuUs: ((to.cpuMs - (from as { cpuMs: number }).cpuMs) * 1000) / n,
+      workerCpuUs: ((to.cpuMs - start.cpuMs) * 1000) / n,
       postgresCpuUs: (s.backendCpuMs * 1000) / n,
+      receiverCpuUs: ((to.receiverMs - start.receiverMs) * 1000) / n,
+      machineCores: (to.machineMs - start.machineMs) / (to.at - start.at),
       walBytes: s.walBytes / n,
       serverWalBytes: s.serverWalBytes / n,
       commits: s.commits / n,
