@@ -7,6 +7,8 @@ export interface PostgresCostDelta {
   backendCpuMs: number;
   /** WAL bytes of records touching the schema's tables and indexes, and of their transactions' commits (pg_walinspect); NaN when unavailable. */
   walBytes: number;
+  /** Of `walBytes`, full-page images (the first change of a page after each checkpoint): they shrink with rarer checkpoints. */
+  walFpiBytes: number;
   /** Write transactions committed on the schema (commit records of those transactions). */
   commits: number;
   /** WAL bytes of the whole server over the window (every user's work). */
@@ -76,10 +78,11 @@ export class PostgresCost {
     // (pools keep their connections while there is work).
     for (const [pid, ms] of end.backends) backendCpuMs += ms - (start.backends.get(pid) ?? 0);
     const serverWal = await this.client.query('SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn)::float8 AS bytes', [start.lsn, end.lsn]);
-    const wal = this.walinspect ? await this.schemaWal(start.lsn, end.lsn) : { bytes: Number.NaN, commits: Number.NaN };
+    const wal = this.walinspect ? await this.schemaWal(start.lsn, end.lsn) : { bytes: Number.NaN, fpi: Number.NaN, commits: Number.NaN };
     return {
       backendCpuMs,
       walBytes: wal.bytes,
+      walFpiBytes: wal.fpi,
       commits: wal.commits,
       serverWalBytes: serverWal.rows[0].bytes,
       rowsInserted: end.tables.ins - start.tables.ins,
@@ -118,7 +121,7 @@ export class PostgresCost {
    * WAL of the schema between two LSNs: records with a block reference to one of its relations
    * (tables, indexes, TOAST), plus the commit records of the transactions that wrote them.
    */
-  private async schemaWal(from: string, to: string): Promise<{ bytes: number; commits: number }> {
+  private async schemaWal(from: string, to: string): Promise<{ bytes: number; fpi: number; commits: number }> {
     try {
       const { rows } = await this.client.query(
         `WITH rels AS (
@@ -126,20 +129,21 @@ export class PostgresCost {
            UNION SELECT t.relfilenode FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.relnamespace = $3::regnamespace
          ),
          records AS MATERIALIZED (
-           SELECT xid, resource_manager, record_type, record_length + fpi_length AS bytes,
+           SELECT xid, resource_manager, record_type, record_length + fpi_length AS bytes, fpi_length,
                   EXISTS (SELECT 1 FROM regexp_matches(block_ref, 'rel \\d+/\\d+/(\\d+)', 'g') m
                            WHERE m[1]::oid IN (SELECT relfilenode FROM rels)) AS ours
              FROM ${this.schema}.pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
          ),
          xids AS (SELECT DISTINCT xid::text AS xid FROM records WHERE ours AND xid::text <> '0')
          SELECT COALESCE(sum(bytes) FILTER (WHERE ours OR (resource_manager = 'Transaction' AND xid::text IN (SELECT xid FROM xids))), 0)::float8 AS bytes,
+                COALESCE(sum(fpi_length) FILTER (WHERE ours), 0)::float8 AS fpi,
                 count(*) FILTER (WHERE resource_manager = 'Transaction' AND record_type LIKE 'COMMIT%' AND xid::text IN (SELECT xid FROM xids))::float8 AS commits
            FROM records`,
         [from, to, this.schema],
       );
       return rows[0];
     } catch {
-      return { bytes: Number.NaN, commits: Number.NaN };
+      return { bytes: Number.NaN, fpi: Number.NaN, commits: Number.NaN };
     }
   }
 }

@@ -24,6 +24,7 @@ interface Drain {
   /** Cores busy on the whole machine over the stretch (all processes, other people's too). */
   machineCores: number;
   walBytes: number;
+  walFpiBytes: number;
   serverWalBytes: number;
   commits: number;
   /** Approximate: other backends' table statistics reach the view up to a second late. */
@@ -67,7 +68,7 @@ export const scaleOut: Scenario = {
         name: `${d.workers}: WAL per delivery`,
         value: round(d.walBytes),
         unit: 'bytes',
-        note: `the schema's records; ${round(d.commits, 3)} commits per delivery`,
+        note: `the schema's records, ${round(d.walFpiBytes)} of it full pages; ${round(d.commits, 3)} commits per delivery`,
       });
     }
     return { scenario: 'scaleout', title: this.title, figures, details: { deliveries: total, gateways: GATEWAYS, drains } };
@@ -128,6 +129,7 @@ async function drain(options: BenchOptions, workers: number, total: number, prog
       receiverCpuUs: ((to.receiverMs - start.receiverMs) * 1000) / n,
       machineCores: (to.machineMs - start.machineMs) / (to.at - start.at),
       walBytes: s.walBytes / n,
+      walFpiBytes: s.walFpiBytes / n,
       serverWalBytes: s.serverWalBytes / n,
       commits: s.commits / n,
       rowWrites: (s.rowsInserted + s.rowsUpdated + s.rowsDeleted) / n,
