@@ -32,8 +32,8 @@ interface Snapshot {
  * Measures PostgreSQL's side of a benchmark's work on one schema, on a server other people
  * also use: the backends are told apart by their `application_name` (put it in the database
  * URL: `…?schema=x&application_name=x`, which `pg` prefers to Hearthook's own), the WAL by
- * reading the records between two LSNs with pg_walinspect (installed into the schema, so it
- * goes when the schema is dropped) and keeping those that touch the schema's relations, and
+ * reading the records between two LSNs with pg_walinspect (installed into the schema unless
+ * another schema has it, so it goes when the schema is dropped) and keeping those that touch the schema's relations, and
  * rows by the schema's table statistics. Backends must run on this machine (/proc).
  *
  * @example
@@ -42,7 +42,8 @@ interface Snapshot {
  */
 export class PostgresCost {
   private start: Snapshot | undefined;
-  private walinspect = false;
+  /** The schema pg_walinspect is installed in (one per database), or undefined without it. */
+  private walinspect: string | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -55,8 +56,10 @@ export class PostgresCost {
     await client.connect();
     const cost = new PostgresCost(client, schema, applicationName);
     try {
+      // An extension lives in one schema of the database: another run's may already hold it.
       await client.query(`CREATE EXTENSION IF NOT EXISTS pg_walinspect SCHEMA ${schema}`);
-      cost.walinspect = true;
+      const { rows } = await client.query("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_walinspect'");
+      cost.walinspect = rows[0]?.schema;
     } catch {
       // Not a superuser, or the contrib package is missing: WAL is then the server's total only.
     }
@@ -129,10 +132,10 @@ export class PostgresCost {
            UNION SELECT t.relfilenode FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid WHERE c.relnamespace = $3::regnamespace
          ),
          records AS MATERIALIZED (
-           SELECT xid, resource_manager, record_type, record_length + fpi_length AS bytes, fpi_length,
+           SELECT xid, resource_manager, record_type, record_length AS bytes, fpi_length,
                   EXISTS (SELECT 1 FROM regexp_matches(block_ref, 'rel \\d+/\\d+/(\\d+)', 'g') m
                            WHERE m[1]::oid IN (SELECT relfilenode FROM rels)) AS ours
-             FROM ${this.schema}.pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
+             FROM ${this.walinspect}.pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
          ),
          xids AS (SELECT DISTINCT xid::text AS xid FROM records WHERE ours AND xid::text <> '0')
          SELECT COALESCE(sum(bytes) FILTER (WHERE ours OR (resource_manager = 'Transaction' AND xid::text IN (SELECT xid FROM xids))), 0)::float8 AS bytes,
