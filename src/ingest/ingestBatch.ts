@@ -59,10 +59,7 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     const gateways = new Map<string, GatewayInfo | null>();
     const gatewayIds = [...new Set(messages.map((m) => m.gatewayId))].sort();
     for (const gatewayId of gatewayIds) gateways.set(gatewayId, null);
-    const rows = await tx.all<{ id: string; timezone: string; last_seen_at: number | null }>(
-      `SELECT id, timezone, last_seen_at FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
-      [JSON.stringify(gatewayIds)],
-    );
+    const rows = await lockGateways(tx, gatewayIds);
     const lastSeen = new Map<string, number | null>();
     for (const row of rows) {
       gateways.set(row.id, { id: row.id, timezone: row.timezone });
@@ -104,6 +101,17 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
 }
 
 /**
+ * Locks the batch's gateways (FOR UPDATE on PostgreSQL) in id order and reads what ingest needs
+ * of them; `gatewayIds` sorted. Exported for the raw PostgreSQL ceiling (src/bench/pgCeiling.ts).
+ */
+export function lockGateways(tx: Db, gatewayIds: readonly string[]) {
+  return tx.all<{ id: string; timezone: string; last_seen_at: number | null }>(
+    `SELECT id, timezone, last_seen_at FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
+    [JSON.stringify(gatewayIds)],
+  );
+}
+
+/**
  * How far `last_seen_at` may lag behind: a gateway's row is rewritten at most once per second,
  * not once per batch (a busy bridge sends many a second, and the row and its index were 2% of
  * an ingest batch). The connectivity check counts silence in minutes.
@@ -128,7 +136,7 @@ const IDS_PER_STATEMENT = 300;
  * resent and be dropped with a 202. Such an id, or a returned id matching none sent, fails the
  * batch. Checking costs a string test per id, no statement.
  */
-async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<Set<number>> {
+export async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<Set<number>> {
   const firstOf = new Map<string, number>();
   const resent = new Set<number>();
   for (const [i, m] of messages.entries()) {

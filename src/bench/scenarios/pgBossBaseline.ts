@@ -1,9 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { newPostgresDatabase } from '../benchDatabase.js';
-import { setUpFleet } from '../fleet.js';
+import { setUpFleet, setUpFleetThroughApiProcess } from '../fleet.js';
 import { GatewayTraffic, IngestClient } from '../loadGenerator.js';
 import type { BaselineSettings } from '../pgbossBaseline.js';
+import { measurePgCeiling } from '../pgCeiling.js';
 import { postgresProblem } from '../postgres.js';
 import { Receiver } from '../receiver.js';
 import { measureSaturation, type SaturationSettings } from '../saturation.js';
@@ -21,6 +22,11 @@ const GATEWAYS = 200;
  */
 export const BASELINE_WORKERS = 8;
 export const BASELINE_BATCH = 250;
+/**
+ * The raw-SQL ceiling's claim → outcome loops, each on a connection of its own: more than one
+ * dispatcher keeps in flight, so the figure is what PostgreSQL can take, not what one loop waits.
+ */
+const CEILING_DISPATCH_LANES = 4;
 
 /**
  * 6. The same end-to-end work (ingest batches → one delivery per webhook → POSTed and
@@ -67,6 +73,31 @@ export const pgBossBaseline: Scenario = {
         await db.drop();
       }
 
+      // PostgreSQL's own limit for the same work: its statements driven raw, on a fresh schema
+      // with the same fleet (set up through the API, as above), no HTTP, no rules, no rendering.
+      const rawDb = newPostgresDatabase(options.postgres, 'raw');
+      let ceiling: number[];
+      try {
+        await setUpFleetThroughApiProcess(rawDb.url, receiver.urls[0], FANOUT, GATEWAYS);
+        ceiling = await measurePgCeiling(
+          rawDb.url,
+          {
+            fanout: FANOUT,
+            batch: settings.batch,
+            outstanding: settings.outstanding,
+            ingestLanes: 2,
+            dispatchLanes: CEILING_DISPATCH_LANES,
+            claimBatch: 100,
+            warmMs: settings.warmMs,
+            windows: settings.windows,
+            windowMs: settings.windowMs,
+          },
+          progress,
+        );
+      } finally {
+        await rawDb.drop();
+      }
+
       // The pg-boss baseline, same receiver, same load.
       const boss = newPostgresDatabase(options.postgres, 'pgboss');
       const baseline = await startBaseline({
@@ -88,6 +119,7 @@ export const pgBossBaseline: Scenario = {
       }
       const hh = median(hearthook.rates);
       const pb = median(pgboss.rates);
+      const raw = median(ceiling);
       return {
         scenario: 'baseline',
         title: this.title,
@@ -95,12 +127,15 @@ export const pgBossBaseline: Scenario = {
           { name: 'Hearthook on PostgreSQL', value: round(hh), unit: 'deliveries/s', note: `median of ${settings.windows} windows` },
           { name: 'pg-boss baseline', value: round(pb), unit: 'deliveries/s', note: `${BASELINE_WORKERS} workers × batches of ${BASELINE_BATCH}` },
           { name: 'Hearthook / pg-boss', value: round(hh / pb, 2), unit: '×', target: { op: '>=', value: 3, text: '≥ 3.00' } },
+          { name: 'raw-SQL ceiling (same statements, no HTTP)', value: round(raw), unit: 'deliveries/s', note: `${CEILING_DISPATCH_LANES} claim → outcome loops, 2 ingest loops` },
+          { name: 'Hearthook / raw-SQL ceiling', value: round(hh / raw, 2), unit: '×', target: { op: '>=', value: 0.5, text: '≥ 0.50' } },
           { name: 'Hearthook latency p99 at saturation', value: round(hearthook.latency.p99, 1), unit: 'ms' },
           { name: 'pg-boss latency p99 at saturation', value: round(pgboss.latency.p99, 1), unit: 'ms' },
         ],
         details: {
           hearthook: { windows: hearthook.rates.map((r) => round(r)), latency: hearthook.latency },
           pgboss: { windows: pgboss.rates.map((r) => round(r)), latency: pgboss.latency, workers: BASELINE_WORKERS, batch: BASELINE_BATCH },
+          rawSqlCeiling: { windows: ceiling.map((r) => round(r)), dispatchLanes: CEILING_DISPATCH_LANES },
           settings,
         },
       };
