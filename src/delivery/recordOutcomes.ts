@@ -1,7 +1,9 @@
 import type { Db } from '../store/db.js';
 import type { AttemptResult as ObservedResult, DeliveryOutcome } from '../util/observer.js';
 import { type AttemptResult, classifyOutcome } from './classifyOutcome.js';
+import type { PostResult } from './endpointClient.js';
 import type { ClaimedDelivery } from './queue/claimDeliveries.js';
+import { completeAndLogDeliveries, type LoggedCompletion } from './queue/completeAndLogDeliveries.js';
 import { type Completion, completeDeliveries } from './queue/completeDeliveries.js';
 import { failDelivery } from './queue/failDelivery.js';
 import { type AttemptRecord, recordAttempts } from './queue/recordAttempts.js';
@@ -38,6 +40,10 @@ export interface RecordedOutcomes {
  * endpoints.
  */
 export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, schedule: readonly number[]): Promise<RecordedOutcomes> {
+  if (db.dialect.chainsWrites) {
+    const delivered = allDelivered(batch, now, schedule);
+    if (delivered) return recordDelivered(db, delivered, now);
+  }
   return db.transaction(async (tx) => {
     const applied = new Set<Outcome>();
     const dead: RecordedOutcomes['dead'] = [];
@@ -105,4 +111,53 @@ export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, s
     await recordWebhookHealth(tx, health, now);
     return { stale: batch.filter((o) => !applied.has(o)), dead, finished };
   });
+}
+
+/** An outcome that was sent and succeeded, with its verdict's status code. */
+interface Delivered {
+  outcome: Outcome & { attemptedAt: number };
+  sent: PostResult;
+  statusCode: number;
+}
+
+/** Every outcome of the batch as a success, or undefined when any is not one (a failure, a give-back) or a delivery comes twice. */
+function allDelivered(batch: readonly Outcome[], now: number, schedule: readonly number[]): Delivered[] | undefined {
+  const delivered: Delivered[] = [];
+  const ids = new Set<number>();
+  for (const outcome of batch) {
+    if ('untriedUntil' in outcome || !('sent' in outcome.result) || ids.has(outcome.delivery.id)) return undefined;
+    ids.add(outcome.delivery.id);
+    const verdict = classifyOutcome(outcome.result, outcome.delivery.attempts, schedule, now);
+    if (!verdict.delivered) return undefined;
+    delivered.push({ outcome, sent: outcome.result.sent, statusCode: verdict.statusCode as number });
+  }
+  return delivered;
+}
+
+/**
+ * A batch of nothing but successes, the usual batch at saturation, on an engine that chains
+ * writes: one statement, no transaction (completeAndLogDeliveries.ts), the same rows written and
+ * the same answer as the transaction above.
+ */
+async function recordDelivered(db: Db, delivered: readonly Delivered[], now: number): Promise<RecordedOutcomes> {
+  const done = delivered.map(
+    ({ outcome, sent, statusCode }): LoggedCompletion => ({
+      id: outcome.delivery.id,
+      claim_token: outcome.delivery.claim_token,
+      statusCode,
+      major: 'major' in outcome ? outcome.major : undefined,
+      attemptedAt: outcome.attemptedAt,
+      durationMs: sent.durationMs,
+      responseBody: sent.body,
+      error: sent.error,
+    }),
+  );
+  const applied = new Set(await completeAndLogDeliveries(db, done, now));
+  const finished: RecordedOutcomes['finished'] = [];
+  const stale: Outcome[] = [];
+  for (const { outcome, sent } of delivered) {
+    if (!applied.has(outcome.delivery.id)) stale.push(outcome);
+    else finished.push({ delivery: outcome.delivery, result: { statusCode: sent.statusCode, durationMs: sent.durationMs, error: sent.error }, outcome: 'delivered' });
+  }
+  return { stale, dead: [], finished };
 }

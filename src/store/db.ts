@@ -40,6 +40,12 @@ export interface Dialect {
    * node shares, so a node whose clock runs behind cannot hold a lease past its end.
    */
   readonly leaseNow: string;
+  /**
+   * Whether one statement can chain writes in WITH clauses (`WITH a AS (UPDATE … RETURNING …)
+   * INSERT … SELECT … FROM a`): PostgreSQL can, SQLite cannot. Where a round trip per statement is
+   * the cost (PostgreSQL), a queue move and what follows from it are then one statement.
+   */
+  readonly chainsWrites: boolean;
 }
 
 /** A database connection that can be closed, and can wake waiting dispatchers. */

@@ -55,6 +55,7 @@ export class SqliteStore implements Store {
     lockRows: '',
     jsonTextList: 'SELECT value FROM json_each(?)',
     leaseNow: 'CAST(? AS INTEGER)',
+    chainsWrites: false,
   };
   private readonly conn: Database.Database;
   private readonly statements = new LRUCache<string, Statement>({ max: CACHED_STATEMENTS });

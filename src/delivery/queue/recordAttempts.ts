@@ -30,6 +30,6 @@ export async function recordAttempts(db: Db, attempts: readonly AttemptRecord[])
  * Text PostgreSQL can store: without NUL, which it refuses in text (an endpoint that answers
  * with one would otherwise fail every write of the batch its outcome is in, again and again).
  */
-function storable(text: string | null): string | null {
+export function storable(text: string | null): string | null {
   return text?.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
 }
