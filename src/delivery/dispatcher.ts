@@ -11,7 +11,8 @@ import { EndpointClient, type PostResult } from './endpointClient.js';
 import { EndpointHealth } from './endpointHealth.js';
 import { HeldDeliveries } from './heldDeliveries.js';
 import { BrokenTarget, DeliveryTargets, type Target } from './loadDeliveryTargets.js';
-import { type ClaimedDelivery, claimDeliveries } from './queue/claimDeliveries.js';
+import type { ClaimedDelivery } from './queue/claimDeliveries.js';
+import { type ClaimedBatch, claimForSending } from './queue/claimForSending.js';
 import { deferHeldDeliveries, HELD_PASS_MS } from './queue/deferHeldDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { hasDueWork } from './queue/hasDueWork.js';
@@ -64,6 +65,8 @@ export class Dispatcher {
   /** Webhooks sent in a major other than their pin (past its support end): recorded after the pass. */
   private readonly upgraded = new Map<string, Target>();
   private outcomes: Outcome[] = [];
+  /** Outcomes being written right now: finished requests, so they hold no room. */
+  private recording = 0;
   private readonly hooks: DispatchHooks;
   /** Names this dispatcher's claims: `<id>.<n>`. */
   private readonly id = randomBytes(6).toString('base64url');
@@ -134,11 +137,24 @@ export class Dispatcher {
     await this.client.close();
   }
 
-  /** One pass: record finished outcomes, claim and start what fits. Returns how many it claimed. */
+  /**
+   * One pass: record finished outcomes and, meanwhile, claim and start what fits. Returns how
+   * many it claimed. The outcomes' write and the claim run on two connections at once, so a pass
+   * waits for the slower of the two, not for both one after the other (on PostgreSQL each is a
+   * commit); the deliveries being recorded have finished their requests, so they leave room.
+   */
   async tick(): Promise<number> {
-    await this.flush();
+    const writing = this.flush();
+    try {
+      return await this.claimAndRoute();
+    } finally {
+      await writing;
+    }
+  }
+
+  private async claimAndRoute(): Promise<number> {
     const { claimBatchSize, maxInFlight, deliveryTimeoutMs, retrySchedule } = this.rt.config;
-    const room = Math.min(claimBatchSize, maxInFlight - this.inFlight.size);
+    const room = Math.min(claimBatchSize, maxInFlight - (this.inFlight.size - this.recording));
     if (room <= 0 || this.stopping) return 0;
     const now = this.rt.clock.now();
     await this.deferOpenCircuits(now);
@@ -151,11 +167,12 @@ export class Dispatcher {
     const { leaseMs } = leaseFor(deliveryTimeoutMs);
     const token = `${this.id}.${++this.claims}`;
     const scheduleLength = retrySchedule.length;
-    const claimed = await claimDeliveries(this.rt.store, { token, now, leaseMs, limit: room, scheduleLength, skipWebhooks: blocked });
+    const batch = await claimForSending(this.rt.store, { token, now, leaseMs, limit: room, scheduleLength, skipWebhooks: blocked });
+    const { claimed } = batch;
     if (claimed.length === 0) return 0;
     for (const delivery of claimed) this.inFlight.add(delivery);
     this.hooks.claimed?.(claimed);
-    await this.route(claimed, now);
+    await this.route(batch, now);
     return claimed.length;
   }
 
@@ -164,13 +181,13 @@ export class Dispatcher {
    * be loaded (the database failed, not the deliveries) goes back untried; a fault in one
    * delivery becomes that delivery's outcome.
    */
-  private async route(claimed: readonly ClaimedDelivery[], now: number): Promise<void> {
+  private async route({ claimed, events: claimedEvents, webhookVersions }: ClaimedBatch, now: number): Promise<void> {
     let events: Map<string, StoredEvent>;
     let webhooks: Map<string, Target | BrokenTarget>;
     try {
       await this.hooks.loadTargets?.();
-      events = await this.targets.events(this.rt.store, claimed.map((d) => d.event_id));
-      webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id));
+      events = claimedEvents ?? (await this.targets.events(this.rt.store, claimed.map((d) => d.event_id)));
+      webhooks = await this.targets.webhooks(this.rt.store, claimed.map((d) => d.webhook_id), webhookVersions);
     } catch (err) {
       this.rt.log.error({ err, deliveries: claimed.length }, 'could not load the claimed deliveries; giving them back untried');
       for (const delivery of claimed) this.outcomes.push({ delivery, untriedUntil: now });
@@ -298,6 +315,7 @@ export class Dispatcher {
     if (this.outcomes.length > 0) {
       const batch = this.outcomes;
       this.outcomes = [];
+      this.recording += batch.length;
       try {
         await this.hooks.writeOutcomes?.(batch);
         const { stale, dead, finished } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
@@ -312,6 +330,8 @@ export class Dispatcher {
       } catch (err) {
         this.outcomes = batch.concat(this.outcomes);
         this.rt.log.error({ err, outcomes: batch.length }, 'could not record outcomes; writing them again on the next pass');
+      } finally {
+        this.recording -= batch.length;
       }
     }
     await this.recordUpgrades(now);

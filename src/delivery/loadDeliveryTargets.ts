@@ -78,8 +78,23 @@ export class DeliveryTargets {
     );
   }
 
-  async webhooks(db: Db, ids: readonly string[]): Promise<Map<string, Target | BrokenTarget>> {
-    const unique = [...new Set(ids)];
+  /**
+   * The webhooks of `ids`. With `versions` (each webhook's `updated_at`, read by the claim), a
+   * cached webhook still at that version is used as is, and only the others are read.
+   */
+  async webhooks(db: Db, ids: readonly string[], versions?: ReadonlyMap<string, number>): Promise<Map<string, Target | BrokenTarget>> {
+    const found = new Map<string, Target | BrokenTarget>();
+    const now = this.clock.now();
+    let unique = [...new Set(ids)];
+    if (versions) {
+      unique = unique.filter((id) => {
+        const cached = this.cache.get(id);
+        const fresh = cached !== undefined && cached.target.updatedAt === versions.get(id) && now < cached.staleAt;
+        if (fresh) found.set(id, cached.target);
+        return !fresh;
+      });
+      if (unique.length === 0) return found;
+    }
     const rows = await db.all<TargetRow>(
       `SELECT w.id, w.url, w.api_key_name, w.api_key_location, w.api_key_enc, w.secret_enc, w.previous_secret_enc,
               w.previous_secret_expires_at, w.api_version, w.updated_at, c.languages
@@ -87,8 +102,6 @@ export class DeliveryTargets {
         WHERE w.id IN (${placeholders(unique.length)})`,
       unique,
     );
-    const found = new Map<string, Target | BrokenTarget>();
-    const now = this.clock.now();
     for (const row of rows) {
       let cached = this.cache.get(row.id);
       if (!cached || cached.target.updatedAt !== row.updated_at || now >= cached.staleAt) {

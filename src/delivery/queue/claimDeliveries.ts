@@ -66,9 +66,11 @@ export const HELD_BY_PREDECESSOR = `d.webhook_id IN (SELECT id FROM webhooks WHE
  * @example const rows = await claimDeliveries(db, { token: 'a1b2.7', now, leaseMs: 60_000, limit: 100, scheduleLength: 10 });
  */
 export function claimDeliveries(db: Db, claim: ClaimRequest): Promise<ClaimedDelivery[]> {
-  const { token, now, leaseMs, limit, scheduleLength, skipWebhooks = [] } = claim;
-  return db.all<ClaimedDelivery>(
-    `UPDATE deliveries
+  return db.all<ClaimedDelivery>(CLAIM(db), claimParams(claim));
+}
+
+/** The claim statement: `claimDeliveries`, and the one `claimForSending` wraps. */
+export const CLAIM = (db: Db) => `UPDATE deliveries
         SET status = 'delivering', attempts = attempts + 1, next_attempt_at = NULL,
             lease_until = ${db.dialect.leaseNow} + CAST(? AS BIGINT), claim_token = ?, updated_at = ?
       WHERE id IN (SELECT d.id FROM deliveries d
@@ -79,7 +81,9 @@ export function claimDeliveries(db: Db, claim: ClaimRequest): Promise<ClaimedDel
                       AND NOT (${HELD_BY_PREDECESSOR})
                     ORDER BY d.next_attempt_at
                     LIMIT ? ${db.dialect.lockRowsSkipLocked})
-  RETURNING id, event_id, webhook_id, gateway_id, sequence, attempts, api_version, claim_token`,
-    [now, leaseMs, token, now, now, scheduleLength, scheduleLength, JSON.stringify(skipWebhooks), limit],
-  );
+  RETURNING id, event_id, webhook_id, gateway_id, sequence, attempts, api_version, claim_token`;
+
+export function claimParams(claim: ClaimRequest): unknown[] {
+  const { token, now, leaseMs, limit, scheduleLength, skipWebhooks = [] } = claim;
+  return [now, leaseMs, token, now, now, scheduleLength, scheduleLength, JSON.stringify(skipWebhooks), limit];
 }
