@@ -78,21 +78,56 @@ export async function fanOut(
       }
     }
   }
-  await insertRows(tx, 'events (id, type, gateway_id, data, occurred_at, created_at)', '(?, ?, ?, ?, ?, ?)', eventValues);
-  await insertRows(tx, 'event_recipients (event_id, company_id)', '(?, ?)', recipientValues);
   await counters.take(tx);
   const deliveryValues: unknown[] = [];
   for (const { eventId, counter } of deliveries) {
     deliveryValues.push(eventId, counter.webhookId, counter.gatewayId, counter.next++, now, now, now);
   }
-  await insertRows(
-    tx,
-    'deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)',
-    "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-    deliveryValues,
-  );
+  const rows: Rows[] = [
+    { into: 'events (id, type, gateway_id, data, occurred_at, created_at)', row: '(?, ?, ?, ?, ?, ?)', values: eventValues },
+    { into: 'event_recipients (event_id, company_id)', row: '(?, ?)', values: recipientValues },
+    {
+      into: 'deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)',
+      row: "(?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+      values: deliveryValues,
+    },
+  ];
+  const params = eventValues.length + recipientValues.length + deliveryValues.length;
+  if (tx.dialect.chainsWrites && params <= CHAINED_PARAMS) await insertChained(tx, rows);
+  else for (const { into, row, values } of rows) await insertRows(tx, into, row, values);
   return deliveries.length;
 }
+
+/** Rows for one table: `into` names it and its columns, `row` is one row's VALUES tuple. */
+interface Rows {
+  into: string;
+  row: string;
+  values: readonly unknown[];
+}
+
+/**
+ * Parameters in one chained INSERT at most: half of PostgreSQL's 65,535 per statement. A batch of
+ * 1,000 messages with two webhooks per gateway takes 24,000.
+ */
+const CHAINED_PARAMS = 32_000;
+
+/**
+ * On an engine that chains writes (PostgreSQL): the events, their recipients and the deliveries
+ * in ONE statement (`WITH a AS (INSERT …), b AS (INSERT …) INSERT …`), one round trip instead of
+ * three per ingest batch (BENCHMARKS.md, "PostgreSQL per batch"). The same rows: the tables have
+ * no foreign keys between them, and every part of the statement runs to completion.
+ */
+async function insertChained(tx: Db, tables: readonly Rows[]): Promise<void> {
+  const parts = tables.filter((t) => t.values.length > 0);
+  if (parts.length === 0) return;
+  const inserts = parts.map(({ into, row, values }) => `INSERT INTO ${into} VALUES ${valuesList(row, values.length / widthOf(row))}`);
+  const last = inserts.pop() as string;
+  const sql = inserts.length > 0 ? `WITH ${inserts.map((insert, i) => `part${i} AS (${insert})`).join(', ')} ${last}` : last;
+  await tx.run(sql, parts.flatMap((p) => p.values));
+}
+
+/** Parameters per row of a VALUES tuple. */
+const widthOf = (row: string) => row.split('?').length - 1;
 
 interface Delivery {
   eventId: string;
@@ -101,7 +136,7 @@ interface Delivery {
 
 /** Inserts `values` (rows of `row`'s width, flattened) with multi-row statements. */
 async function insertRows(tx: Db, into: string, row: string, values: readonly unknown[]): Promise<void> {
-  const width = row.split('?').length - 1;
+  const width = widthOf(row);
   const perStatement = ROWS_PER_STATEMENT * width;
   for (let i = 0; i < values.length; i += perStatement) {
     const chunk = values.slice(i, i + perStatement);
