@@ -83,8 +83,13 @@ describe('hasDueWork: a due delivery outside the blocked webhooks', () => {
       },
     } as unknown as Db;
     expect(await hasDueWork(recording, now, [b])).toBe(true);
-    const plan = await hh.rt.store.get<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${probe?.sql}`, probe?.params);
-    const top = (plan?.['QUERY PLAN'] as { Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[])[0].Plan;
+    if (!probe) throw new Error('hasDueWork ran no statement');
+    const plan = await hh.rt.store.get<{ 'QUERY PLAN': { Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[] }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${probe.sql}`,
+      probe.params,
+    );
+    if (!plan) throw new Error('EXPLAIN returned nothing');
+    const top = plan['QUERY PLAN'][0].Plan;
     // Walking the 5,000 delivered rows first reads hundreds of pages; the due index's first entry a few.
     expect(top['Shared Hit Blocks'] + top['Shared Read Blocks']).toBeLessThan(50);
   });
