@@ -72,13 +72,8 @@ export class PostgresStore implements Store {
   /** The pool, for migrations and tests that need a client of their own. */
   readonly pool: pg.Pool;
   private readonly config: pg.ClientConfig;
-  /**
-   * Numbered-placeholder texts and their statement names, bounded: IN lists of every length make
-   * many texts. A text evicted and seen again gets a new name (names are never reused for another
-   * text); each connection keeps what it prepared until it closes, at most a few thousand plans.
-   */
-  private readonly sqlCache = new LRUCache<string, { text: string; name: string }>({ max: 2000 });
-  private statements = 0;
+  /** Numbered-placeholder texts, bounded: IN lists of every length make many texts; rebuilding one costs microseconds. */
+  private readonly sqlCache = new LRUCache<string, string>({ max: 2000 });
   private readonly listeners = new Set<() => void>();
   /** Tells our own NOTIFYs (which we also receive) from other processes'. */
   private readonly instance = randomBytes(8).toString('hex');
@@ -104,7 +99,7 @@ export class PostgresStore implements Store {
   }
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return (await this.pool.query(this.statement(sql, params))).rows as T[];
+    return (await this.pool.query(this.convert(sql), toPostgres(params))).rows as T[];
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
@@ -112,16 +107,16 @@ export class PostgresStore implements Store {
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<number> {
-    return (await this.pool.query(this.statement(sql, params))).rowCount ?? 0;
+    return (await this.pool.query(this.convert(sql), toPostgres(params))).rowCount ?? 0;
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const tx: Db = {
       dialect: this.dialect,
-      all: async (sql, params) => (await client.query(this.statement(sql, params))).rows as never,
-      get: async (sql, params) => (await client.query(this.statement(sql, params))).rows[0] as never,
-      run: async (sql, params) => (await client.query(this.statement(sql, params))).rowCount ?? 0,
+      all: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows as never,
+      get: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows[0] as never,
+      run: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rowCount ?? 0,
       transaction: (inner) => inner(tx), // nested: already inside the one transaction, as on SQLite
     };
     let broken = false;
@@ -195,20 +190,13 @@ export class PostgresStore implements Store {
     this.pool.query('SELECT pg_notify($1, $2)', [workChannel(this.schema), this.instance]).catch((err) => this.options.onError?.(err));
   }
 
-  /**
-   * The query `pg` sends for `sql`: numbered placeholders, and a name, so each connection parses
-   * and plans a statement once and then only binds and executes it (an unnamed statement is parsed
-   * and planned on every call: BENCHMARKS.md, "PostgreSQL per batch"). Statements without
-   * parameters stay unnamed (`pg` sends them as simple queries, which may hold several commands).
-   */
-  private statement(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
-    let prepared = this.sqlCache.get(sql);
-    if (prepared === undefined) {
-      prepared = { text: toNumberedPlaceholders(sql), name: `hh${++this.statements}` };
-      this.sqlCache.set(sql, prepared);
+  private convert(sql: string): string {
+    let text = this.sqlCache.get(sql);
+    if (text === undefined) {
+      text = toNumberedPlaceholders(sql);
+      this.sqlCache.set(sql, text);
     }
-    const values = toPostgres(params);
-    return values.length > 0 ? { text: prepared.text, name: prepared.name, values } : { text: prepared.text };
+    return text;
   }
 }
 
