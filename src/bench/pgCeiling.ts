@@ -4,10 +4,12 @@ import { type Outcome, recordOutcomes } from '../delivery/recordOutcomes.js';
 import { fanOut, type NewEvent } from '../fanout/fanOut.js';
 import { RecipientCache } from '../fanout/recipientCache.js';
 import { lockGateways, recordMessageIds } from '../ingest/ingestBatch.js';
+import { noteRecentIds } from '../ingest/recentMessageIds.js';
 import { CONNECTIVITY_KEY } from '../rules/connectivity.js';
 import { GatewayStateCache } from '../rules/gatewayState.js';
 import type { GatewayMessage } from '../rules/messages.js';
 import { openStore } from '../store/openStore.js';
+import pino from 'pino';
 import { formatNumber, type Progress } from './progress.js';
 import { windowRates } from './scenario.js';
 import { sleep } from './stats.js';
@@ -63,12 +65,12 @@ export async function measurePgCeiling(database: string, settings: PgCeilingSett
       messages.push({ kind: 'connection', gatewayId, status, messageId: `c${++messageIds}` });
     }
     const now = Date.now();
-    await store.transaction(async (tx) => {
+    const recorded = await store.transaction(async (tx) => {
       const ids = [...new Set(messages.map((m) => m.gatewayId))].sort();
       await lockGateways(tx, ids);
       const state = new GatewayStateCache(tx);
       await state.load(ids);
-      await recordMessageIds(tx, messages, now);
+      const { recorded } = await recordMessageIds(tx, messages, now);
       const newEvents: NewEvent[] = messages.map((m) => {
         const status = (m as { status: string }).status;
         state.set(m.gatewayId, CONNECTIVITY_KEY, { status });
@@ -76,7 +78,10 @@ export async function measurePgCeiling(database: string, settings: PgCeilingSett
       });
       await state.flush(now);
       await fanOut(tx, now, newEvents, recipients);
+      return recorded;
     });
+    // As ingestBatch does after its commit: the recent ids move to the kept table in bulk.
+    await noteRecentIds(store, pino({ level: 'silent' }), recorded);
     events += messages.length;
   };
 

@@ -180,7 +180,7 @@ async function counts(): Promise<{ events: number; deliveries: number; pending: 
 
 /** On-disk bytes per row of the tables that grow with traffic (heap, indexes, TOAST; dead row versions included). */
 async function printStorage(): Promise<void> {
-  const tables = ['events', 'event_recipients', 'deliveries', 'delivery_attempts', 'ingested_messages'];
+  const tables = ['events', 'event_recipients', 'deliveries', 'delivery_attempts', 'message_ids_recent', 'message_ids_kept'];
   const lines = ['table               rows      bytes    bytes/row'];
   await withClient(server, schema, async (c) => {
     for (const table of tables) {

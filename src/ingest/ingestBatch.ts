@@ -6,6 +6,7 @@ import type { GatewayInfo, RuleContext } from '../rules/ruleContext.js';
 import type { Runtime } from '../runtime.js';
 import type { Db } from '../store/db.js';
 import { valuesList } from '../store/valuesList.js';
+import { noteRecentIds } from './recentMessageIds.js';
 import type { IngestChannel } from './rejectReasons.js';
 
 /** What an ingest call did. */
@@ -52,7 +53,7 @@ export class UnkeptMessageError extends Error {
  */
 export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage[], channel: IngestChannel): Promise<IngestResult> {
   const now = rt.clock.now();
-  const { result, deliveries, events } = await rt.store.transaction(async (tx) => {
+  const { result, deliveries, events, recorded } = await rt.store.transaction(async (tx) => {
     // Each gateway row is locked (FOR UPDATE on PostgreSQL) before its state is read, so two
     // nodes, or a node and a scheduler job, never apply rules to one gateway at once. Locked in
     // id order, the same order as in rulePass, so two batches cannot deadlock.
@@ -72,7 +73,7 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     await state.load(gateways.keys());
     const events: NewEvent[] = [];
     const ctx: RuleContext = { rules: rt.rules, now, state, events };
-    const resent = await recordMessageIds(tx, messages, now);
+    const { resent, recorded } = await recordMessageIds(tx, messages, now);
     const seen = new Set<string>();
     let accepted = 0;
     let duplicates = 0;
@@ -93,10 +94,11 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
       await tx.run(`UPDATE gateways SET last_seen_at = ? WHERE id IN (${tx.dialect.jsonTextList})`, [now, JSON.stringify(stale)]);
     }
     const deliveries = await fanOut(tx, now, events, rt.recipients);
-    return { result: { accepted, duplicates, events: events.length }, deliveries, events };
+    return { result: { accepted, duplicates, events: events.length }, deliveries, events, recorded };
   });
   if (deliveries > 0) rt.store.notifyWork();
   rt.observer.ingested(channel, result.accepted, result.duplicates, events);
+  if (recorded > 0) await noteRecentIds(rt.store, rt.log, recorded);
   return result;
 }
 
@@ -130,13 +132,16 @@ const IDS_PER_STATEMENT = 300;
  * Records the batch's message ids, several hundred per statement (one statement per message
  * cost a network round trip each on PostgreSQL), and returns the indexes of the messages that are
  * resends: a later copy of a (gateway, id) in the batch, or one whose id the database already
- * held. The latter is known only by the id NOT coming back from the INSERT, so every id that
- * does come back must be one that was sent, exactly: an id the database stores differently (a
- * lone surrogate becomes U+FFFD in SQLite, a NUL cuts it short) would make a new message look
- * resent and be dropped with a 202. Such an id, or a returned id matching none sent, fails the
- * batch. Checking costs a string test per id, no statement.
+ * held. Ids are kept in two tables (migration 021): `message_ids_kept` is looked up, and the rest
+ * are inserted into the small `message_ids_recent`, whose key refuses the ones it holds; the
+ * gateways' rows are locked, so no other batch adds an id of theirs in between. An id the insert
+ * does not give back is a resend, so every id that does come back must be one that was sent,
+ * exactly: an id the database stores differently (a lone surrogate becomes U+FFFD in SQLite, a
+ * NUL cuts it short) would make a new message look resent and be dropped with a 202. Such an id,
+ * or a returned id matching none sent, fails the batch. Checking costs a string test per id, no
+ * statement. Returns the count of ids inserted too (they are moved to the kept table in bulk).
  */
-export async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<Set<number>> {
+export async function recordMessageIds(tx: Db, messages: readonly GatewayMessage[], now: number): Promise<{ resent: Set<number>; recorded: number }> {
   const firstOf = new Map<string, number>();
   const resent = new Set<number>();
   for (const [i, m] of messages.entries()) {
@@ -150,20 +155,28 @@ export async function recordMessageIds(tx: Db, messages: readonly GatewayMessage
   const inserted = new Set<number>();
   for (let c = 0; c < candidates.length; c += IDS_PER_STATEMENT) {
     const chunk = candidates.slice(c, c + IDS_PER_STATEMENT);
+    const kept = await tx.all<{ gateway_id: string; message_id: string }>(
+      `SELECT k.gateway_id, k.message_id FROM (VALUES ${valuesList('(?, ?)', chunk.length)}) AS v
+         JOIN message_ids_kept k ON k.gateway_id = v.column1 AND k.message_id = v.column2`,
+      chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId]),
+    );
+    const known = new Set(kept.map((row) => firstOf.get(`${row.gateway_id} ${row.message_id}`)));
+    const fresh = chunk.filter((i) => !known.has(i));
+    if (fresh.length === 0) continue;
     const rows = await tx.all<{ gateway_id: string; message_id: string }>(
-      `INSERT INTO ingested_messages (gateway_id, message_id, received_at) VALUES ${valuesList('(?, ?, ?)', chunk.length)}
+      `INSERT INTO message_ids_recent (gateway_id, message_id, received_at) VALUES ${valuesList('(?, ?, ?)', fresh.length)}
        ON CONFLICT (gateway_id, message_id) DO NOTHING
        RETURNING gateway_id, message_id`,
-      chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),
+      fresh.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),
     );
     for (const row of rows) {
       const index = firstOf.get(`${row.gateway_id} ${row.message_id}`);
       if (index === undefined || inserted.has(index)) {
-        throw new UnkeptMessageError(chunk[0], `(or one after it) has a messageId stored as ${JSON.stringify(row.message_id)}, which was not sent`);
+        throw new UnkeptMessageError(fresh[0], `(or one after it) has a messageId stored as ${JSON.stringify(row.message_id)}, which was not sent`);
       }
       inserted.add(index);
     }
   }
   for (const i of candidates) if (!inserted.has(i)) resent.add(i);
-  return resent;
+  return { resent, recorded: inserted.size };
 }
