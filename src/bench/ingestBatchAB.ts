@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,6 +38,11 @@ interface Subject {
   gatewayIds: string[];
   next: number;
   times: number[];
+  /** Process CPU per batch (all threads: the checkpointer's share lands on whichever batch it overlaps). */
+  cpu: number[];
+  /** WAL frames each batch appended (`mxFrame` in the WAL index; a batch during which the WAL was rewound is left out). */
+  frames: number[];
+  shm: number;
 }
 
 async function loadBuild(name: string, dist: string): Promise<Build> {
@@ -76,7 +81,9 @@ async function prepare(build: Build, file: string, grow: number): Promise<string
   const target = tables.includes('message_ids_kept') ? 'message_ids_kept' : 'ingested_messages';
   db.prepare('CREATE TEMP TABLE fleet (i INTEGER PRIMARY KEY, id TEXT NOT NULL)').run();
   const add = db.prepare('INSERT INTO temp.fleet (i, id) VALUES (?, ?)');
-  db.transaction(() => fleet.gatewayIds.forEach((id, i) => add.run(i, id)))();
+  db.transaction(() => {
+    for (const [i, id] of fleet.gatewayIds.entries()) add.run(i, id);
+  })();
   const since = Date.now() - 600_000;
   db.prepare(
     `WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?)
@@ -101,6 +108,21 @@ function batch(s: Subject, size: number): GatewayMessage[] {
     out.push({ kind: 'connection', gatewayId: s.gatewayIds[g], status, messageId: `m${n}`, sentAt } as GatewayMessage);
   }
   return out;
+}
+
+const header = Buffer.alloc(4);
+/** The last valid frame of the WAL: `mxFrame`, bytes 16–19 of the WAL index header in `-shm` (native byte order). */
+function walFrames(shm: number): number {
+  readSync(shm, header, 0, 4, 16);
+  return header.readUInt32LE(0);
+}
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Median and mean ms per batch (the mean counts the occasional batch that also moves ids), and mean CPU ms. */
+function summary(s: Subject, from: number): string {
+  const times = s.times.slice(from);
+  return `${s.build.name} median ${median(times).toFixed(1)} mean ${mean(times).toFixed(1)} ms, cpu ${mean(s.cpu.slice(from)).toFixed(1)} ms, WAL frames median ${median(s.frames.slice(Math.floor((from * s.frames.length) / s.times.length)))}`;
 }
 
 async function main(): Promise<void> {
@@ -128,25 +150,34 @@ async function main(): Promise<void> {
       const started = Date.now();
       const gatewayIds = await prepare(build, file, grow);
       console.log(`${name}: fleet and ${grow} ids in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      subjects.push({ build, rt: await open(build, file), gatewayIds, next: grow, times: [] });
+      subjects.push({ build, rt: await open(build, file), gatewayIds, next: grow, times: [], cpu: [], frames: [], shm: openSync(`${file}-shm`, 'r') });
     }
     for (let b = 0; b < batches; b++) {
       // Alternating which build goes first, so neither always follows the other's commit.
       const order = b % 2 === 0 ? subjects : [...subjects].reverse();
       for (const s of order) {
         const messages = batch(s, 1000);
+        const w0 = walFrames(s.shm);
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         await s.build.ingestBatch(s.rt, messages, 'http');
         s.times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        s.cpu.push((c.user + c.system) / 1000);
+        const grown = walFrames(s.shm) - w0;
+        if (grown >= 0) s.frames.push(grown);
       }
       if ((b + 1) % block === 0) {
         const from = b + 1 - block;
-        console.log(`batches ${from + 1}–${b + 1}: ${subjects.map((s) => `${s.build.name} ${median(s.times.slice(from)).toFixed(2)} ms`).join(', ')}`);
+        console.log(`batches ${from + 1}–${b + 1}: ${subjects.map((s) => summary(s, from)).join('; ')}`);
       }
     }
-    console.log(`all ${batches}: ${subjects.map((s) => `${s.build.name} ${median(s.times).toFixed(2)} ms per batch`).join(', ')}`);
+    console.log(`all ${batches}: ${subjects.map((s) => summary(s, 0)).join('; ')}`);
   } finally {
-    for (const s of subjects) await s.rt.store.close();
+    for (const s of subjects) {
+      closeSync(s.shm);
+      await s.rt.store.close();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
