@@ -24,6 +24,7 @@ import { median } from './stats.js';
  * milliseconds per batch of each, per block of batches, so growth shows.
  *
  *   node dist/bench/ingestBatchAB.js --build before=.ab/before/dist --build after=dist --grow 3000000 --batches 400
+ *   node dist/bench/ingestBatchAB.js --build a=dist --build b=dist --sql 'b=DROP INDEX deliveries_event' --grow 0
  */
 interface Build {
   name: string;
@@ -128,6 +129,8 @@ function summary(s: Subject, from: number): string {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const builds: Array<[string, string]> = [];
+  /** `--sql name=STATEMENT`: run on that build's database once it is prepared (e.g. to drop an index and see what it costs). */
+  const sql = new Map<string, string>();
   let grow = 3_000_000;
   let batches = 400;
   let block = 100;
@@ -135,6 +138,9 @@ async function main(): Promise<void> {
     if (args[i] === '--build') {
       const [name, dist] = args[i + 1].split('=');
       builds.push([name, dist]);
+    } else if (args[i] === '--sql') {
+      const at = args[i + 1].indexOf('=');
+      sql.set(args[i + 1].slice(0, at), args[i + 1].slice(at + 1));
     } else if (args[i] === '--grow') grow = Number(args[i + 1]);
     else if (args[i] === '--batches') batches = Number(args[i + 1]);
     else if (args[i] === '--block') block = Number(args[i + 1]);
@@ -149,6 +155,11 @@ async function main(): Promise<void> {
       const file = join(dir, `${name}.db`);
       const started = Date.now();
       const gatewayIds = await prepare(build, file, grow);
+      if (sql.has(name)) {
+        const db = new Database(file);
+        db.exec(sql.get(name)!);
+        db.close();
+      }
       console.log(`${name}: fleet and ${grow} ids in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       subjects.push({ build, rt: await open(build, file), gatewayIds, next: grow, times: [], cpu: [], frames: [], shm: openSync(`${file}-shm`, 'r') });
     }
