@@ -132,10 +132,10 @@ const IDS_PER_STATEMENT = 300;
  * Records the batch's message ids, several hundred per statement (one statement per message
  * cost a network round trip each on PostgreSQL), and returns the indexes of the messages that are
  * resends: a later copy of a (gateway, id) in the batch, or one whose id the database already
- * held. Ids are kept in two tables (migration 021): `message_ids_kept` is looked up, and the rest
- * are inserted into the small `message_ids_recent`, whose key refuses the ones it holds; the
- * gateways' rows are locked, so no other batch adds an id of theirs in between. An id the insert
- * does not give back is a resend, so every id that does come back must be one that was sent,
+ * held. Ids are kept in two tables (migration 021): one statement per chunk inserts into the small
+ * `message_ids_recent` the ids `message_ids_kept` does not hold, and the recent table's key
+ * refuses the ones it holds; the gateways' rows are locked, so no other batch adds an id of
+ * theirs in between. An id the insert does not give back is a resend, so every id that does come back must be one that was sent,
  * exactly: an id the database stores differently (a lone surrogate becomes U+FFFD in SQLite, a
  * NUL cuts it short) would make a new message look resent and be dropped with a 202. Such an id,
  * or a returned id matching none sent, fails the batch. Checking costs a string test per id, no
@@ -155,24 +155,20 @@ export async function recordMessageIds(tx: Db, messages: readonly GatewayMessage
   const inserted = new Set<number>();
   for (let c = 0; c < candidates.length; c += IDS_PER_STATEMENT) {
     const chunk = candidates.slice(c, c + IDS_PER_STATEMENT);
-    const kept = await tx.all<{ gateway_id: string; message_id: string }>(
-      `SELECT k.gateway_id, k.message_id FROM (VALUES ${valuesList('(?, ?)', chunk.length)}) AS v
-         JOIN message_ids_kept k ON k.gateway_id = v.column1 AND k.message_id = v.column2`,
-      chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId]),
-    );
-    const known = new Set(kept.map((row) => firstOf.get(`${row.gateway_id} ${row.message_id}`)));
-    const fresh = chunk.filter((i) => !known.has(i));
-    if (fresh.length === 0) continue;
+    // One statement (one round trip on PostgreSQL): an id the kept table holds is not inserted,
+    // and the recent table's key refuses one it holds; either way it does not come back.
     const rows = await tx.all<{ gateway_id: string; message_id: string }>(
-      `INSERT INTO message_ids_recent (gateway_id, message_id, received_at) VALUES ${valuesList('(?, ?, ?)', fresh.length)}
+      `INSERT INTO message_ids_recent (gateway_id, message_id, received_at)
+       SELECT v.column1, v.column2, CAST(? AS BIGINT) FROM (VALUES ${valuesList('(?, ?)', chunk.length)}) AS v
+        WHERE NOT EXISTS (SELECT 1 FROM message_ids_kept k WHERE k.gateway_id = v.column1 AND k.message_id = v.column2)
        ON CONFLICT (gateway_id, message_id) DO NOTHING
        RETURNING gateway_id, message_id`,
-      fresh.flatMap((i) => [messages[i].gatewayId, messages[i].messageId, now]),
+      [now, ...chunk.flatMap((i) => [messages[i].gatewayId, messages[i].messageId])],
     );
     for (const row of rows) {
       const index = firstOf.get(`${row.gateway_id} ${row.message_id}`);
       if (index === undefined || inserted.has(index)) {
-        throw new UnkeptMessageError(fresh[0], `(or one after it) has a messageId stored as ${JSON.stringify(row.message_id)}, which was not sent`);
+        throw new UnkeptMessageError(chunk[0], `(or one after it) has a messageId stored as ${JSON.stringify(row.message_id)}, which was not sent`);
       }
       inserted.add(index);
     }
