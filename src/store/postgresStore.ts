@@ -73,7 +73,10 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   private readonly config: pg.ClientConfig;
   /** Numbered-placeholder texts, bounded: IN lists of every length make many texts; rebuilding one costs microseconds. */
-  private readonly sqlCache = new LRUCache<string, string>({ max: 2000 });
+  private readonly sqlCache = new LRUCache<string, { text: string; name: string | undefined }>({ max: 2000 });
+  /** Each named text's name (at most NAMED_STATEMENTS, kept for the store's life: a name is never reused). */
+  private readonly names = new Map<string, string>();
+  private named = 0;
   private readonly listeners = new Set<() => void>();
   /** Tells our own NOTIFYs (which we also receive) from other processes'. */
   private readonly instance = randomBytes(8).toString('hex');
@@ -99,7 +102,7 @@ export class PostgresStore implements Store {
   }
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return (await this.pool.query(this.convert(sql), toPostgres(params))).rows as T[];
+    return (await this.pool.query(this.statement(sql, params))).rows as T[];
   }
 
   async get<T>(sql: string, params?: readonly unknown[]): Promise<T | undefined> {
@@ -107,16 +110,16 @@ export class PostgresStore implements Store {
   }
 
   async run(sql: string, params?: readonly unknown[]): Promise<number> {
-    return (await this.pool.query(this.convert(sql), toPostgres(params))).rowCount ?? 0;
+    return (await this.pool.query(this.statement(sql, params))).rowCount ?? 0;
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const tx: Db = {
       dialect: this.dialect,
-      all: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows as never,
-      get: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rows[0] as never,
-      run: async (sql, params) => (await client.query(this.convert(sql), toPostgres(params))).rowCount ?? 0,
+      all: async (sql, params) => (await client.query(this.statement(sql, params))).rows as never,
+      get: async (sql, params) => (await client.query(this.statement(sql, params))).rows[0] as never,
+      run: async (sql, params) => (await client.query(this.statement(sql, params))).rowCount ?? 0,
       transaction: (inner) => inner(tx), // nested: already inside the one transaction, as on SQLite
     };
     let broken = false;
@@ -190,15 +193,43 @@ export class PostgresStore implements Store {
     this.pool.query('SELECT pg_notify($1, $2)', [workChannel(this.schema), this.instance]).catch((err) => this.options.onError?.(err));
   }
 
-  private convert(sql: string): string {
-    let text = this.sqlCache.get(sql);
-    if (text === undefined) {
-      text = toNumberedPlaceholders(sql);
-      this.sqlCache.set(sql, text);
+  /**
+   * The query `pg` sends for `sql`: numbered placeholders and, for the statements worth it, a
+   * name, so each connection parses and plans it once and then only binds and executes it. The
+   * hot path's chained statements (claimForSending, completeAndLogDeliveries) cost our PostgreSQL
+   * backends 16% more CPU per delivery when planned on every call (110 vs 131 µs, alternated;
+   * BENCHMARKS.md, "PostgreSQL per batch"). Named: texts with parameters, short (long ones are
+   * multi-row VALUES lists, cheap to plan and of many lengths), and without a `*` select list (a
+   * prepared `SELECT *` fails on every running node once a migration adds a column). At most
+   * NAMED_STATEMENTS names per store, never reused, so what each connection keeps is bounded.
+   */
+  private statement(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+    let prepared = this.sqlCache.get(sql);
+    if (prepared === undefined) {
+      const text = toNumberedPlaceholders(sql);
+      const nameable = text.length <= NAMEABLE_LENGTH && !STAR_SELECT.test(text) && this.named < NAMED_STATEMENTS;
+      prepared = { text, name: nameable ? (this.names.get(text) ?? this.nameFor(text)) : undefined };
+      this.sqlCache.set(sql, prepared);
     }
-    return text;
+    const values = toPostgres(params);
+    // Without parameters `pg` sends a simple query (which may hold several commands): left so.
+    return prepared.name && values.length > 0 ? { text: prepared.text, name: prepared.name, values } : { text: prepared.text, values };
   }
+
+  private nameFor(text: string): string {
+    const name = `hh${++this.named}`;
+    this.names.set(text, name);
+    return name;
+  }
+
 }
+
+/** Statements named at most per store: what each pooled connection keeps prepared. */
+const NAMED_STATEMENTS = 500;
+/** Longer texts are multi-row VALUES lists: planned cheaply, and of as many lengths as batches. */
+const NAMEABLE_LENGTH = 4000;
+/** A `*` select list (`SELECT *`, `SELECT t.*`, `RETURNING *`), whose columns a migration can change. */
+const STAR_SELECT = /(?:SELECT|RETURNING|,)\s+(?:\w+\.)?\*/i;
 
 /** The shared dialect uses 0/1 for booleans (columns are integers) and NULL for undefined. */
 function toPostgres(params: readonly unknown[] | undefined): unknown[] {

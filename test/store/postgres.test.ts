@@ -41,6 +41,20 @@ describe.skipIf(!url)('the PostgreSQL engine (skipped: set HEARTHOOK_TEST_DATABA
     await db.close();
   });
 
+  it('keeps answering SELECT * and prepared statements on the same connections after another node adds a column', async () => {
+    const store = db.store;
+    await store.run("INSERT INTO settings (key, value) VALUES ('pgbatch', 'one')");
+    const star = () => store.all<Record<string, unknown>>('SELECT * FROM settings WHERE key = ?', ['pgbatch']);
+    const named = () => store.all<{ value: string }>('SELECT value FROM settings WHERE key = ?', ['pgbatch']);
+    // Every pooled connection runs both a few times (PostgreSQL switches to a generic plan after five).
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 12 }, () => Promise.all([star(), named()])));
+    await other.run('ALTER TABLE settings ADD COLUMN added_by_a_newer_node TEXT');
+    for (let i = 0; i < 3; i++) {
+      for (const rows of await Promise.all(Array.from({ length: 12 }, () => star()))) expect(rows[0]).toHaveProperty('added_by_a_newer_node', null);
+      for (const rows of await Promise.all(Array.from({ length: 12 }, () => named()))) expect(rows).toEqual([{ value: 'one' }]);
+    }
+  });
+
   it('never hands one delivery to two claimers running at once on separate connections', async () => {
     await queueDeliveries(db.store, 600);
     const claimed: number[][] = [[], []];

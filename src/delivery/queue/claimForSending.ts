@@ -33,7 +33,8 @@ export async function claimForSending(db: Db, claim: ClaimRequest): Promise<Clai
   if (!db.dialect.chainsWrites) return { claimed: await claimDeliveries(db, claim) };
   const rows = await db.all<Row>(
     `WITH claimed AS (${CLAIM(db)})
-     SELECT c.*, e.type AS event_type, e.gateway_id AS event_gateway_id, e.data AS event_data, e.occurred_at AS event_occurred_at, e.created_at AS event_created_at,
+     SELECT c.id, c.event_id, c.webhook_id, c.gateway_id, c.sequence, c.attempts, c.api_version, c.claim_token,
+            e.type AS event_type, e.gateway_id AS event_gateway_id, e.data AS event_data, e.occurred_at AS event_occurred_at, e.created_at AS event_created_at,
             w.updated_at AS webhook_updated_at
        FROM claimed c LEFT JOIN events e ON e.id = c.event_id LEFT JOIN webhooks w ON w.id = c.webhook_id`,
     claimParams(claim),

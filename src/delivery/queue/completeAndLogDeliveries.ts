@@ -19,7 +19,7 @@ export type LoggedCompletion = Completion & Omit<AttemptRecord, 'deliveryId' | '
 export async function completeAndLogDeliveries(db: Db, done: readonly LoggedCompletion[], now: number): Promise<number[]> {
   const rows = await db.all<{ id: number }>(
     `WITH sent AS (
-       SELECT * FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]),
+       SELECT id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]),
                             CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
          AS s(id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error)
      ), done AS (
