@@ -37,6 +37,11 @@ export function describeMachine(): Machine {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     commit,
-    loadAverage: Math.round(loadavg()[0] * 100) / 100,
+    loadAverage: loadAverage(),
   };
+}
+
+/** The 1-minute load average, to two decimals. */
+export function loadAverage(): number {
+  return Math.round(loadavg()[0] * 100) / 100;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeMachine } from './machine.js';
+import { describeMachine, loadAverage } from './machine.js';
 import { Progress } from './progress.js';
 import { writeResults } from './results.js';
 import type { BenchOptions, Scenario, ScenarioResult } from './scenario.js';
@@ -97,6 +97,7 @@ async function main(): Promise<number> {
       const progress = new Progress(scenario.name);
       progress.update('starting');
       const began = Date.now();
+      const loadAtStart = loadAverage();
       let result: ScenarioResult;
       try {
         result = await scenario.run({ options, earlier, progress });
@@ -105,7 +106,8 @@ async function main(): Promise<number> {
         result = { scenario: scenario.name, title: scenario.title, figures: [], skipped: `failed: ${(err as Error).message}`, details: {} };
       }
       result.seconds = Math.round((Date.now() - began) / 1000);
-      progress.done(`${result.skipped ?? 'done'} (${result.seconds} s)`);
+      result.load = { start: loadAtStart, end: loadAverage() };
+      progress.done(`${result.skipped ?? 'done'} (${result.seconds} s, load ${result.load.start} → ${result.load.end})`);
       earlier.set(scenario.name, result);
       results.push(result);
     }

@@ -41,6 +41,11 @@ export interface ScenarioResult {
   details: Record<string, unknown>;
   /** How long the scenario took, set by the runner. */
   seconds?: number;
+  /**
+   * The machine's 1-minute load average when the scenario started and ended, set by the runner
+   * (it counts the benchmark's own processes: about 2 while a scenario saturates both cores).
+   */
+  load?: { start: number; end: number };
 }
 
 /** What a scenario gets: the options and the results of the scenarios run before it. */
