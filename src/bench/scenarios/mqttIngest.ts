@@ -27,6 +27,9 @@ const FIXED_RATE = Number(process.env.HEARTHOOK_BENCH_MQTT_RATE ?? 1_000);
  */
 class MqttLoad {
   published = 0;
+  /** Publishes sent and not yet acknowledged, and those never acknowledged. */
+  private readonly pending = new Set<Promise<void>>();
+  unacknowledged = 0;
   private next = 0;
   private stopped = false;
   private readonly online: boolean[];
@@ -46,7 +49,19 @@ class MqttLoad {
     this.online[g] = !this.online[g];
     const n = ++this.published;
     const payload = `{"kind":"connection","status":"${this.online[g] ? 'CONNECTED' : 'DISCONNECTED'}","messageId":"q${n}","sentAt":"${new Date().toISOString()}"}`;
-    return client.publishAsync(`${this.prefix}/${this.gatewayIds[g]}/messages`, payload, { qos: 1 }).then(() => undefined);
+    const sent = client.publishAsync(`${this.prefix}/${this.gatewayIds[g]}/messages`, payload, { qos: 1 }).then(() => undefined);
+    // Fixed-rate publishes are not awaited one by one: stop() waits for them, and one the broker
+    // never acknowledged (its client ended) is counted rather than left an unhandled rejection,
+    // which ended a whole full run (and its results file) on 2026-12-02.
+    this.pending.add(sent);
+    sent.then(
+      () => this.pending.delete(sent),
+      () => {
+        this.pending.delete(sent);
+        this.unacknowledged++;
+      },
+    );
+    return sent;
   }
 
   /** As fast as the broker acknowledges: every client keeps `WINDOW` publishes outstanding. */
@@ -79,6 +94,7 @@ class MqttLoad {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
+    await Promise.allSettled([...this.pending]);
   }
 }
 
