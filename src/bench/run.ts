@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   process.stderr.write(
     `Hearthook benchmark (${options.quick ? 'quick' : 'full'}) on ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.loadAverage}\n`,
   );
+  const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const earlier = new Map<string, ScenarioResult>();
   const results: ScenarioResult[] = [];
   let failed = false;
@@ -110,11 +111,12 @@ async function main(): Promise<number> {
       progress.done(`${result.skipped ?? 'done'} (${result.seconds} s, load ${result.load.start} → ${result.load.end})`);
       earlier.set(scenario.name, result);
       results.push(result);
+      // After every scenario, so a run that dies later keeps what it measured.
+      writeResults(startedAt, command, options, machine, results);
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
-  const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const file = writeResults(startedAt, command, options, machine, results);
   process.stdout.write(`\n${formatTable(results)}\n\nResults: ${file}\n`);
   return failed ? 1 : 0;
