@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MOVE_AFTER_IDS, moveRecentMessageIds, noteRecentIds } from '../../src/ingest/recentMessageIds.js';
 import { forgetOldMessageIds } from '../../src/scheduler/jobs/forgetOldMessageIds.js';
 import { startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
@@ -52,6 +52,17 @@ describe('the resend guard in two tables (recent ids moved into the kept ones in
     await send(hh, { kind: 'heartbeat', messageId: 'b' });
     expect(await whereIs(hh, 'a', 'b')).toEqual(['kept', 'kept']);
     expect(await send(hh, { kind: 'heartbeat', messageId: 'b' })).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+
+  it('acknowledges the batch whose count triggers a move that fails; its ids stay recent and still refuse resends', async () => {
+    await noteRecentIds(hh.rt.store, pino({ level: 'silent' }), MOVE_AFTER_IDS - 1); // the next id triggers a move
+    const transaction = hh.rt.store.transaction.bind(hh.rt.store);
+    vi.spyOn(hh.rt.store, 'transaction')
+      .mockImplementationOnce(transaction) // the batch's own transaction
+      .mockRejectedValueOnce(new Error('injected: the move fails'));
+    expect(await send(hh, { kind: 'heartbeat', messageId: 'a' })).toMatchObject({ accepted: 1 });
+    expect(await whereIs(hh, 'a')).toEqual(['recent']);
+    expect(await send(hh, { kind: 'heartbeat', messageId: 'a' })).toMatchObject({ accepted: 0, duplicates: 1 });
   });
 
   it('takes in an id once when copies arrive at once while the recent ids are being moved (several connections on PostgreSQL)', async () => {

@@ -50,6 +50,8 @@ describe('a serve process whose dispatcher runs on its own thread (SQLite file)'
 
     const scrape = async () => new Scrape(await (await fetch(`${server.url}/metrics`, { headers: admin })).text());
     await until(async () => (await scrape()).value('hearthook_deliveries_total', { outcome: 'failed' }) === events, 'the failed attempts counted');
+    // The thread copies its in-flight count to the main thread every 100 ms: wait for the copy.
+    await until(async () => (await scrape()).value('hearthook_dispatcher_in_flight') === 0, 'the in-flight gauge back to 0');
     const metrics = await scrape();
     expect(metrics.value('hearthook_deliveries_total', { company: company.id, outcome: 'delivered' })).toBe(events);
     expect(metrics.value('hearthook_delivery_attempt_duration_seconds')).toBe(2 * events);
