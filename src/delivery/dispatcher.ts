@@ -16,6 +16,7 @@ import { type ClaimedBatch, claimForSending } from './queue/claimForSending.js';
 import { deferHeldDeliveries, HELD_PASS_MS } from './queue/deferHeldDeliveries.js';
 import { deferWebhookDeliveries } from './queue/deferWebhookDeliveries.js';
 import { hasDueWork } from './queue/hasDueWork.js';
+import { recordOpenCircuit } from './queue/recordOpenCircuit.js';
 import { type Outcome, recordOutcomes } from './recordOutcomes.js';
 import { WakeSignal } from './wakeSignal.js';
 
@@ -60,6 +61,8 @@ export class Dispatcher {
   private readonly held = new HeldDeliveries();
   /** When each open circuit's queued deliveries were last moved past its end. */
   private readonly deferredAt = new Map<string, number>();
+  /** The end of each open circuit as last written to its webhook's row (recordOpenCircuit). */
+  private readonly circuitsRecorded = new Map<string, number>();
   /** When deliveries held behind a retrying one of their gateway were last moved (ordering GATEWAY). */
   private heldDeferredAt = 0;
   /** Webhooks sent in a major other than their pin (past its support end): recorded after the pass. */
@@ -223,12 +226,23 @@ export class Dispatcher {
    */
   private async deferOpenCircuits(now: number): Promise<void> {
     const open = this.health.openCircuits(now);
+    await this.recordOpenCircuits(open);
     for (const webhookId of this.health.stalled(now, STALLED_AFTER_MS)) open.push([webhookId, now + STALLED_AFTER_MS]);
     for (const id of this.deferredAt.keys()) if (!open.some(([openId]) => openId === id)) this.deferredAt.delete(id);
     for (const [webhookId, openUntil] of open) {
       if (now - (this.deferredAt.get(webhookId) ?? 0) < 1000) continue;
       this.deferredAt.set(webhookId, now);
       await deferWebhookDeliveries(this.rt.store, webhookId, openUntil, now);
+    }
+  }
+
+  /** Each circuit that opened or re-opened since the last pass, written where every node can count it. */
+  private async recordOpenCircuits(open: Array<[webhookId: string, openUntil: number]>): Promise<void> {
+    for (const id of this.circuitsRecorded.keys()) if (!open.some(([openId]) => openId === id)) this.circuitsRecorded.delete(id);
+    for (const [webhookId, openUntil] of open) {
+      if (this.circuitsRecorded.get(webhookId) === openUntil) continue;
+      await recordOpenCircuit(this.rt.store, webhookId, openUntil);
+      this.circuitsRecorded.set(webhookId, openUntil);
     }
   }
 

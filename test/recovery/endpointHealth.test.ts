@@ -66,6 +66,7 @@ describe('endpoint health', () => {
         failingSince: new Date(t0).toISOString(),
         disabledAt: null,
         disabledReason: null,
+        circuitOpenUntil: null, // its circuit never opens here (threshold 1,000)
         queued: 2,
         dead: 0,
       },

@@ -19,6 +19,7 @@ type HealthRow = Pick<
   | 'auto_upgraded_from'
   | 'broken_at'
   | 'broken_reason'
+  | 'circuit_open_until'
 > & { queued: number | string; dead: number | string };
 
 export interface HealthQuery {
@@ -52,6 +53,11 @@ const webhookHealthSchema = {
     apiVersion: { type: 'integer', description: 'autoUpgraded list: the API major its events are rendered in' },
     autoUpgradedAt: { type: 'string', format: 'date-time', description: 'autoUpgraded list: when it was moved off a major past its end of support' },
     autoUpgradedFrom: { type: 'integer', description: 'autoUpgraded list: the major it was moved off then' },
+    circuitOpenUntil: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: "failing list: while a dispatcher holds the endpoint's circuit open, when it will try again (one probe); null when the circuit is closed",
+    },
     brokenAt: { type: 'string', format: 'date-time', description: 'broken list: since when its deliveries cannot be built' },
     brokenReason: { type: 'string', description: "broken list: why, as its deliveries' attempts say (configuration error: …)" },
     queued: { type: 'integer', description: 'deliveries waiting to be sent' },
@@ -64,13 +70,13 @@ const webhookHealthSchema = {
  * Webhooks in one kind of trouble across companies, longest-troubled first, as the operators'
  * API and console list them.
  *
- * @example const failing = await listTroubledWebhooks(db, 'failing', 100);
+ * @example const failing = await listTroubledWebhooks(db, 'failing', 100, Date.now());
  */
-export async function listTroubledWebhooks(db: Db, status: HealthQuery['status'], limit: number) {
+export async function listTroubledWebhooks(db: Db, status: HealthQuery['status'], limit: number, now: number) {
   // Counted per listed webhook through the queue and dead-letter indexes, never a table scan.
   const rows = await db.all<HealthRow>(
     `SELECT w.id, w.company_id, w.url, w.enabled, w.failing_since, w.disabled_at, w.disabled_reason,
-            w.api_version, w.auto_upgraded_at, w.auto_upgraded_from, w.broken_at, w.broken_reason,
+            w.api_version, w.auto_upgraded_at, w.auto_upgraded_from, w.broken_at, w.broken_reason, w.circuit_open_until,
             (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.next_attempt_at IS NOT NULL) AS queued,
             (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'dead') AS dead
        FROM webhooks w
@@ -91,6 +97,7 @@ export async function listTroubledWebhooks(db: Db, status: HealthQuery['status']
       ? { apiVersion: r.api_version, autoUpgradedAt: iso(r.auto_upgraded_at), autoUpgradedFrom: r.auto_upgraded_from }
       : {}),
     ...(status === 'broken' ? { brokenAt: iso(r.broken_at), brokenReason: r.broken_reason } : {}),
+    ...(status === 'failing' ? { circuitOpenUntil: r.circuit_open_until !== null && r.circuit_open_until > now ? iso(r.circuit_open_until) : null } : {}),
     // PostgreSQL's COUNT is a bigint, which its driver hands over as a string.
     queued: Number(r.queued),
     dead: Number(r.dead),
@@ -138,6 +145,6 @@ export function webhookHealthRoutes(app: FastifyInstance, rt: Runtime): void {
         },
       },
     },
-    async (request) => ({ data: await listTroubledWebhooks(rt.store, request.query.status, request.query.limit) }),
+    async (request) => ({ data: await listTroubledWebhooks(rt.store, request.query.status, request.query.limit, rt.clock.now()) }),
   );
 }

@@ -47,6 +47,8 @@ export interface WebhookRow {
   /** Set when its deliveries cannot be built (secrets that do not decrypt, …); cleared by a success. */
   broken_at: number | null;
   broken_reason: string | null;
+  /** Until when a dispatcher holds its endpoint's circuit open (written when it opens, migration 023). */
+  circuit_open_until: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -186,6 +188,7 @@ export function webhookRoutes(app: FastifyInstance, rt: Runtime): void {
         disabled_reason: null,
         broken_at: null,
         broken_reason: null,
+        circuit_open_until: null,
         created_at: now,
         updated_at: now,
       };

@@ -19,7 +19,7 @@ export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsy
     app.addHook('preValidation', guard(rt, 'operator'));
     const base = (request: import('fastify').FastifyRequest) => ({ session: request.consoleSession, version: packageVersion });
 
-    app.get('/', consoleSchema('showConsoleFleet', 'The fleet: gateways, event and delivery rates, queue, failing endpoints, dead letters'), async (request, reply) => {
+    app.get('/', consoleSchema('showConsoleFleet', 'The fleet: gateways, event and delivery rates, queue, failing endpoints, open circuits, dead letters'), async (request, reply) => {
       const counters = await fleetCounters(rt.store, rt.clock.now());
       return sendPage(reply, 'operator/fleet', { title: 'Fleet', nav: 'fleet', ...base(request), counters });
     });
@@ -37,9 +37,10 @@ export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsy
     );
 
     app.get('/webhooks', consoleSchema('showConsoleTroubledWebhooks', 'Failing, disabled, broken and auto-upgraded webhooks across companies'), async (request, reply) => {
-      const lists = await Promise.all(WEBHOOK_TROUBLES.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200) })));
+      const now = rt.clock.now();
+      const lists = await Promise.all(WEBHOOK_TROUBLES.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200, now) })));
       const names = new Map((await listCompanies(rt.store)).map((c) => [c.id, c.name]));
-      return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, now: rt.clock.now() });
+      return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, now });
     });
 
     app.get('/companies', consoleSchema('showConsoleCompanies', 'Companies and their API keys'), async (request, reply) => {

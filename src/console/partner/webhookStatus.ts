@@ -17,10 +17,13 @@ export interface WebhookStatus {
   detail?: string;
 }
 
-/** What a webhook's badge says: enabled, failing since, disabled and why, or broken. */
+/** What a webhook's badge says: enabled, failing since (and whether its circuit is open), disabled and why, or broken. */
 export function webhookStatus(row: WebhookHealthRow, now: number): WebhookStatus {
   if (row.enabled !== 1) return { kind: 'off', label: 'disabled', detail: row.disabled_reason ?? undefined };
   if (row.broken_at) return { kind: 'bad', label: 'broken', detail: row.broken_reason ?? undefined };
-  if (row.failing_since !== null) return { kind: 'warn', label: 'failing', detail: `since ${formatAgo(row.failing_since, now)}` };
+  if (row.failing_since !== null) {
+    const open = row.circuit_open_until && row.circuit_open_until > now ? `; circuit open, next try ${formatAgo(row.circuit_open_until, now)}` : '';
+    return { kind: 'warn', label: 'failing', detail: `since ${formatAgo(row.failing_since, now)}${open}` };
+  }
   return { kind: 'ok', label: 'enabled' };
 }

@@ -2,7 +2,8 @@
  * What the operator's fleet page counts, read from the database so every node shows the same.
  * Each count goes through an index: the queue through deliveries_due, dead letters through
  * deliveries_dead, gateways' reported status through gateway_state's primary key, rates through
- * events_created and delivery_attempts_time.
+ * events_created and delivery_attempts_time; failing endpoints and open circuits read the webhooks
+ * table, which is small (one row per partner endpoint).
  */
 import { EVENT_TYPES } from '../../domain/eventTypes.js';
 import { CONNECTIVITY_KEY, REPORTED_ONLINE } from '../../rules/connectivity.js';
@@ -18,6 +19,8 @@ export interface FleetCounters {
   oldestDueAgeMs: number;
   /** Enabled webhooks whose endpoint has failed since its last success (their circuits open and close). */
   failingEndpoints: number;
+  /** Enabled webhooks whose endpoint circuit some dispatcher holds open now (migration 023). */
+  openCircuits: number;
   deadLetters: { companyId: string; companyName: string; dead: number }[];
   at: number;
 }
@@ -26,12 +29,13 @@ const n = (v: number | string | null | undefined) => Number(v ?? 0);
 
 /** The fleet's counters at `now`. */
 export async function fleetCounters(db: Db, now: number): Promise<FleetCounters> {
-  const [gateways, online, queue, due, failing, dead] = await Promise.all([
+  const [gateways, online, queue, due, failing, circuits, dead] = await Promise.all([
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateways'),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateway_state WHERE key = ? AND value = ?', [CONNECTIVITY_KEY, REPORTED_ONLINE]),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM deliveries WHERE next_attempt_at IS NOT NULL'),
     db.get<{ t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE next_attempt_at IS NOT NULL'),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE enabled = 1 AND failing_since IS NOT NULL'),
+    db.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE enabled = 1 AND circuit_open_until > ?', [now]),
     db.all<{ company_id: string; name: string; dead: number | string }>(
       `SELECT w.company_id, c.name, COUNT(*) AS dead
          FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN companies c ON c.id = w.company_id
@@ -46,6 +50,7 @@ export async function fleetCounters(db: Db, now: number): Promise<FleetCounters>
     queueDepth: n(queue?.n),
     oldestDueAgeMs: oldest !== null && oldest <= now ? now - oldest : 0,
     failingEndpoints: n(failing?.n),
+    openCircuits: n(circuits?.n),
     deadLetters: dead.map((r) => ({ companyId: r.company_id, companyName: r.name, dead: n(r.dead) })),
     at: now,
   };
