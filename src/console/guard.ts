@@ -10,8 +10,8 @@ declare module 'fastify' {
   }
 }
 
-/** Partner pages need a partner session, operator pages an operator one. */
-export type Audience = 'partner' | 'operator';
+/** Partner pages need a partner session, operator pages an operator one; a few (the event catalog) any session. */
+export type Audience = 'partner' | 'operator' | 'anyone';
 
 /** A page or action the session may not use is not there: the same answer as an unknown URL. */
 export const notHere = () => new HttpError(404, 'not found');
@@ -28,7 +28,7 @@ export function guard(rt: Runtime, audience: Audience) {
       if (request.method === 'GET' && !request.url.includes('/live')) return reply.redirect('/console/sign-in', 303);
       throw new HttpError(401, 'sign in to the console first');
     }
-    if ((audience === 'partner') !== (session.companyId !== undefined)) throw notHere();
+    if (audience !== 'anyone' && (audience === 'partner') !== (session.companyId !== undefined)) throw notHere();
     if (request.method === 'POST' && !csrfMatches(session.csrfToken, (request.body as Record<string, unknown> | undefined)?._csrf)) {
       throw new HttpError(403, 'the form is stale or came from another site (CSRF token missing or wrong); reload the page and try again');
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Eta } from 'eta';
 import type { FastifyReply } from 'fastify';
 import { packageRoot } from '../util/packageRoot.js';
+import { packageVersion } from '../util/packageVersion.js';
 import type { ConsoleSession } from './session.js';
 
 /**
@@ -54,6 +55,6 @@ export function renderPartial(view: string, data: object): string {
 
 /** Sends a page: `view` inside the layout, with the console's security headers. */
 export function sendPage(reply: FastifyReply, view: string, data: PageData, status = 200): FastifyReply {
-  const html = eta.render(view, { ...data, formatTime, formatAgo });
+  const html = eta.render(view, { version: packageVersion, ...data, formatTime, formatAgo });
   return reply.code(status).headers(SECURITY_HEADERS).type('text/html; charset=utf-8').send(html);
 }

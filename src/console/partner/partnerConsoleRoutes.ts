@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Runtime } from '../../runtime.js';
 import { guard } from '../guard.js';
 import type { LiveStreams } from '../live.js';
-import { catalogPage } from './catalogPage.js';
 import { contractPages } from './contractPages.js';
 import { deliveryPages } from './deliveryPages.js';
 import { webhookActions } from './webhookActions.js';
@@ -16,6 +15,5 @@ export function partnerConsoleRoutes(rt: Runtime, live: LiveStreams): FastifyPlu
     webhookActions(app, rt);
     deliveryPages(app, rt, live);
     contractPages(app, rt);
-    catalogPage(app, rt);
   };
 }
