@@ -8,7 +8,7 @@
 import { EVENT_TYPES } from '../../domain/eventTypes.js';
 import { CONNECTIVITY_KEY, REPORTED_ONLINE } from '../../rules/connectivity.js';
 import type { Db } from '../../store/db.js';
-import { bucketTimes, type Range, windowOf } from './timeSeries.js';
+import { bucketSeconds, bucketTimes, type Range, windowOf } from './timeSeries.js';
 
 export interface FleetCounters {
   gatewaysOnline: number;
@@ -68,7 +68,6 @@ export interface FleetSeries {
 /** Events/s by type and attempts/s by outcome over `range`, per bucket. */
 export async function fleetSeries(db: Db, range: Range, now: number): Promise<FleetSeries> {
   const w = windowOf(range, now);
-  const perSecond = w.stepMs / 1000;
   const [events, attempts] = await Promise.all([
     db.all<{ bucket: number | string; type: string; n: number | string }>(
       'SELECT CAST((created_at - ?) / ? AS INTEGER) AS bucket, type, COUNT(*) AS n FROM events WHERE created_at >= ? GROUP BY 1, 2',
@@ -88,13 +87,13 @@ export async function fleetSeries(db: Db, range: Range, now: number): Promise<Fl
     const b = Number(r.bucket);
     if (b < 0 || b >= w.buckets) continue;
     if (!series.events[r.type]) series.events[r.type] = zeros();
-    series.events[r.type][b] = Number(r.n) / perSecond;
+    series.events[r.type][b] = Number(r.n) / bucketSeconds(w, b);
   }
   for (const r of attempts) {
     const b = Number(r.bucket);
     if (b < 0 || b >= w.buckets) continue;
-    series.delivered[b] = Number(r.ok) / perSecond;
-    series.failed[b] = (Number(r.n) - Number(r.ok)) / perSecond;
+    series.delivered[b] = Number(r.ok) / bucketSeconds(w, b);
+    series.failed[b] = (Number(r.n) - Number(r.ok)) / bucketSeconds(w, b);
   }
   return series;
 }

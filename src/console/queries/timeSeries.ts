@@ -26,13 +26,28 @@ export interface Window {
   from: number;
   stepMs: number;
   buckets: number;
+  /** When the window was cut: the last bucket holds only what happened up to then. */
+  now: number;
 }
 
-/** The window of `range` ending at `now`, aligned to whole steps so points do not wander between refreshes. */
+/**
+ * The window of `range` ending at `now`, aligned to whole steps so points do not wander between
+ * refreshes. Its last bucket is the current one, still filling: see `bucketSeconds`.
+ */
 export function windowOf(range: Range, now: number): Window {
   const { spanMs, stepMs } = RANGES[range];
   const end = Math.floor(now / stepMs) * stepMs + stepMs;
-  return { from: end - spanMs, stepMs, buckets: spanMs / stepMs };
+  return { from: end - spanMs, stepMs, buckets: spanMs / stepMs, now };
+}
+
+/**
+ * The seconds bucket `i` has covered: a whole step, except the current bucket, which has covered
+ * only the time since it began (at least a second). A count divided by this is a rate: divided by
+ * the whole step, the current minute would always read low, a false drop at the chart's right edge.
+ */
+export function bucketSeconds(w: Window, i: number): number {
+  const start = w.from + i * w.stepMs;
+  return Math.max(1000, Math.min(w.stepMs, w.now - start)) / 1000;
 }
 
 /** Bucket start times in seconds (uPlot's x axis). */
