@@ -47,13 +47,13 @@ export async function measureHeldClaim(db: BenchDatabase, held: number, others: 
       }
       const series = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)';
       await tx.run(
-        `INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)
-         VALUES ('evt_held', 'wh_held', '100000000', 1, 'failed', 1, ?, ?, ?)`,
+        `INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at, ordered)
+         VALUES ('evt_held', 'wh_held', '100000000', 1, 'failed', 1, ?, ?, ?, 1)`,
         [now + 3_600_000, now, now],
       );
       await tx.run(
-        `${series} INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at)
-         SELECT 'evt_held', 'wh_held', '100000000', i + 1, 'pending', 0, CAST(? AS BIGINT) + i, ?, ? FROM n`,
+        `${series} INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, next_attempt_at, created_at, updated_at, ordered)
+         SELECT 'evt_held', 'wh_held', '100000000', i + 1, 'pending', 0, CAST(? AS BIGINT) + i, ?, ?, 1 FROM n`,
         [held, now - 1_000_000, now, now],
       );
       await tx.run(

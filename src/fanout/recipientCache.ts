@@ -13,6 +13,8 @@ export interface Recipient {
   enabled: boolean;
   /** The webhook's subscribed types, parsed once rather than once per event. */
   types: ReadonlySet<string>;
+  /** Ordering GATEWAY: its deliveries wait in line (`ordered` = 1, migration 022). */
+  ordered: boolean;
 }
 
 /** A row of the recipients read: a webhook's subscribed types as stored (JSON text). */
@@ -22,6 +24,7 @@ export interface RecipientRow {
   webhook_id: string | null;
   enabled: number | null;
   event_types: string | null;
+  ordering: string | null;
 }
 
 export const parseRecipients = (rows: readonly RecipientRow[]): Recipient[] =>
@@ -31,6 +34,7 @@ export const parseRecipients = (rows: readonly RecipientRow[]): Recipient[] =>
     webhook_id: r.webhook_id,
     enabled: r.enabled === 1,
     types: new Set<string>(r.event_types ? JSON.parse(r.event_types) : []),
+    ordered: r.ordering === 'GATEWAY',
   }));
 
 /** Gateways remembered at most; past that the cache starts over (a few hundred bytes each). */
@@ -42,7 +46,9 @@ const MAX_GATEWAYS = 200_000;
  * the batch (npm run bench). Every change to contracts or webhooks moves `recipients_version`
  * by trigger (migration 009), in the changing transaction, on any node; each read first reads
  * the version and drops everything on a new one. So a transaction sees recipients at least as
- * new as the version it read, as it would reading them itself.
+ * new as the version it read, as it would reading them itself. The version is read even for no
+ * gateway (a contract's event): on PostgreSQL that read takes the ordering lock every fan-out
+ * holds (Dialect.recipientsVersion), so a webhook's ordering read after it stays true till commit.
  *
  * The lists handed out are shared: callers must not change them.
  *
@@ -55,13 +61,13 @@ export class RecipientCache {
 
   async forGateways(tx: Db, gatewayIds: readonly string[]): Promise<Map<string, Recipient[]>> {
     const result = new Map<string, Recipient[]>();
-    if (gatewayIds.length === 0) return result;
-    const row = await tx.get<{ version: number }>('SELECT version FROM recipients_version');
+    const row = await tx.get<{ version: number }>(tx.dialect.recipientsVersion);
     const version = Number(row?.version);
     if (version !== this.version) {
       this.byGateway.clear();
       this.version = version;
     }
+    if (gatewayIds.length === 0) return result;
     const missing: string[] = [];
     for (const id of gatewayIds) {
       const cached = this.byGateway.get(id);
@@ -86,7 +92,7 @@ export class RecipientCache {
 /** The recipients of `gatewayIds`, read in one statement. */
 async function readRecipients(tx: Db, gatewayIds: readonly string[]): Promise<Map<string, Recipient[]>> {
   const rows = await tx.all<RecipientRow & { gateway_id: string }>(
-    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.enabled, w.event_types
+    `SELECT c.gateway_id, c.company_id, c.consent, w.id AS webhook_id, w.enabled, w.event_types, w.ordering
        FROM contracts c LEFT JOIN webhooks w ON w.company_id = c.company_id
       WHERE c.gateway_id IN (${tx.dialect.jsonTextList}) AND c.status = 'ACTIVE'`,
     [JSON.stringify(gatewayIds)],

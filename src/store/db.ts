@@ -46,6 +46,13 @@ export interface Dialect {
    * the cost (PostgreSQL), a queue move and what follows from it are then one statement.
    */
   readonly chainsWrites: boolean;
+  /**
+   * Reads `recipients_version` for a fan-out (src/fanout/recipientCache.ts). PostgreSQL's also
+   * takes the ordering lock shared (migration 022), so a switch to ordering GATEWAY on another
+   * node sees this fan-out's deliveries or this fan-out sees the switch; SQLite's transactions
+   * are serialised, so a plain read.
+   */
+  readonly recipientsVersion: string;
 }
 
 /** A database connection that can be closed, and can wake waiting dispatchers. */

@@ -67,6 +67,7 @@ export class PostgresStore implements Store {
     jsonTextList: 'SELECT jsonb_array_elements_text(CAST(? AS jsonb))',
     leaseNow: 'COALESCE(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT), CAST(? AS BIGINT))',
     chainsWrites: true,
+    recipientsVersion: 'SELECT recipients_version_locked() AS version',
   };
   readonly schema: string | undefined;
   /** The pool, for migrations and tests that need a client of their own. */

@@ -56,6 +56,7 @@ export class SqliteStore implements Store {
     jsonTextList: 'SELECT value FROM json_each(?)',
     leaseNow: 'CAST(? AS INTEGER)',
     chainsWrites: false,
+    recipientsVersion: 'SELECT version FROM recipients_version',
   };
   private readonly conn: Database.Database;
   private readonly statements = new LRUCache<string, Statement>({ max: CACHED_STATEMENTS });

@@ -51,13 +51,14 @@ export interface DeliveryFilter {
  * waiting_for: what holds a queued delivery of a GATEWAY-ordered webhook (the claim's
  * HELD_BY_PREDECESSOR, answered with the id): the head of its gateway's line, i.e. the lowest
  * unfinished sequence, since that is the one whose retry or death lets the line move. One seek
- * into deliveries_unfinished_sequence per listed row, and only for queued rows.
+ * into deliveries_unfinished_sequence per listed row, and only for queued rows (`p.ordered = 1`:
+ * that index holds only flagged rows, migration 022; a GATEWAY webhook's unfinished rows all are).
  */
 const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.type AS event_type, d.sequence, d.api_version, d.status,
        CASE WHEN w.ordering = 'GATEWAY' AND d.status IN ('pending', 'failed') THEN
          (SELECT p.id FROM deliveries p
            WHERE p.webhook_id = d.webhook_id AND p.gateway_id = d.gateway_id AND p.sequence < d.sequence
-             AND p.status NOT IN ('delivered', 'dead')
+             AND p.ordered = 1 AND p.status NOT IN ('delivered', 'dead')
            ORDER BY p.sequence LIMIT 1)
        END AS waiting_for,
        d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at

@@ -43,6 +43,9 @@ export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE 
  * The ordering is read here, at each claim, so a PATCH takes effect for the next claims.
  * One seek into deliveries_unfinished_sequence (migration 019) per GATEWAY row the claim looks at;
  * rows held behind a retry are moved out of its way (deferHeldDeliveries.ts says what that saves).
+ * That index holds only rows with `ordered` = 1 (migration 022), hence `p.ordered = 1`: every
+ * unfinished delivery of a GATEWAY webhook has it (fan-out writes it, the switch to GATEWAY sets it
+ * on the queue, a retry or recovery sets it), so the probe still sees the whole line.
  *
  * With the other moves of the queue: a node that dies mid-send leaves its row 'delivering' until
  * reclaimExpiredLeases takes it back (pending, or dead when its attempts are used up), so the next
@@ -55,7 +58,7 @@ export const ATTEMPT_CAP = 'CASE WHEN attempt_limit > ? THEN attempt_limit ELSE 
 export const HELD_BY_PREDECESSOR = `d.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
    AND EXISTS (SELECT 1 FROM deliveries p
                 WHERE p.webhook_id = d.webhook_id AND p.gateway_id = d.gateway_id AND p.sequence < d.sequence
-                  AND p.status NOT IN ('delivered', 'dead'))`;
+                  AND p.ordered = 1 AND p.status NOT IN ('delivered', 'dead'))`;
 
 /**
  * Takes up to `limit` due deliveries of enabled webhooks with attempts left, oldest due first,

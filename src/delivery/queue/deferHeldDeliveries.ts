@@ -12,7 +12,7 @@ export const HELD_PASS_MS = 5000;
 /** When the head of `row`'s line (its lowest unfinished earlier delivery) is due; NULL while in flight. */
 const headDue = (row: string) => `(SELECT h.next_attempt_at FROM deliveries h
       WHERE h.webhook_id = ${row}.webhook_id AND h.gateway_id = ${row}.gateway_id AND h.sequence < ${row}.sequence
-        AND h.status NOT IN ('delivered', 'dead')
+        AND h.ordered = 1 AND h.status NOT IN ('delivered', 'dead')
       ORDER BY h.sequence LIMIT 1)`;
 
 /**
@@ -38,9 +38,10 @@ const headDue = (row: string) => `(SELECT h.next_attempt_at FROM deliveries h
 export function deferHeldDeliveries(db: Db, now: number): Promise<number> {
   const until = now + HELD_STEP_MS;
   // Found from the retrying side (deliveries_retry_due, then each one's line through
-  // deliveries_unfinished_sequence), so a pass costs nothing when no GATEWAY line waits for a
-  // retry: walking every due GATEWAY row instead cost each pass 30-100 ms at saturation (npm run
-  // bench -- --scenario ordered, where every line's head is in flight and nothing is moved).
+  // deliveries_unfinished_sequence, hence d.ordered = 1), so a pass costs nothing when no GATEWAY
+  // line waits for a retry: walking every due GATEWAY row instead cost each pass 30-100 ms at
+  // saturation (npm run bench -- --scenario ordered, where every line's head is in flight and
+  // nothing is moved).
   return db.run(
     `UPDATE deliveries
         SET next_attempt_at = CASE WHEN ${headDue('deliveries')} < ? THEN ${headDue('deliveries')} ELSE ? END, updated_at = ?
@@ -48,7 +49,7 @@ export function deferHeldDeliveries(db: Db, now: number): Promise<number> {
                      JOIN deliveries d ON d.webhook_id = r.webhook_id AND d.gateway_id = r.gateway_id AND d.sequence > r.sequence
                     WHERE r.next_attempt_at > ? AND r.attempts > 0
                       AND r.webhook_id IN (SELECT id FROM webhooks WHERE ordering = 'GATEWAY')
-                      AND d.status NOT IN ('delivered', 'dead') AND d.next_attempt_at <= ?
+                      AND d.ordered = 1 AND d.status NOT IN ('delivered', 'dead') AND d.next_attempt_at <= ?
                       AND ${headDue('d')} > ?
                       ${db.dialect.lockRowsSkipLocked})
         AND status IN ('pending', 'failed')`,
