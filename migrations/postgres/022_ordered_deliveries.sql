@@ -36,6 +36,9 @@ $$;
 -- ('delivering': deliveries_leased), so the switch reads the queue, not the webhook's history.
 CREATE FUNCTION line_up_webhook_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- recipients_version first, as a contract change does before its fan-out takes the lock shared
+  -- (src/api/partner/contractRows.ts): the same order in both, so they cannot deadlock.
+  PERFORM version FROM recipients_version FOR UPDATE;
   PERFORM pg_advisory_xact_lock(hashtext('hearthook.ordering'), hashtext(current_schema()));
   UPDATE deliveries SET ordered = 1
    WHERE webhook_id = NEW.id AND next_attempt_at IS NOT NULL AND ordered = 0 AND status NOT IN ('delivered', 'dead');

@@ -155,6 +155,50 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
     },
   );
 
+  it.runIf(testPostgresUrl())(
+    'on PostgreSQL, a switch held up lining up its queue and a contract change fanning out meanwhile do not deadlock',
+    async () => {
+      await emit(1);
+      const locker = await openStore(hh.rt.config.database);
+      const switcher = await openStore(hh.rt.config.database);
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      let release: () => void = () => {};
+      try {
+        // Another transaction holds one of the queued rows: the switch waits for it in its line-up, its locks held.
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => {
+          locked = r;
+        });
+        const holding = locker.transaction(async (tx) => {
+          await tx.all(`SELECT id FROM deliveries WHERE webhook_id = ? ${tx.dialect.lockRows}`, [webhook.id]);
+          locked();
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        });
+        await isLocked;
+        const switching = switcher.run("UPDATE webhooks SET ordering = 'GATEWAY' WHERE id = ?", [webhook.id]);
+        await pause(200);
+        // A contract change bumps recipients_version, then its event's fan-out takes the ordering lock.
+        const contract = hh.rt.store.transaction(async (tx) => {
+          await tx.run('UPDATE contracts SET status = status WHERE gateway_id = ? AND company_id = ?', [gateways[1], partner.companyId]);
+          const data = { previousStatus: 'ACTIVE', status: 'ACTIVE', companyId: partner.companyId };
+          await fanOut(tx, hh.clock.now(), [{ type: 'CONTRACT_STATUS', gatewayId: gateways[1], forCompany: partner.companyId, data }], hh.rt.recipients);
+        });
+        await pause(200);
+        release();
+        await holding;
+        await switching;
+        await contract;
+        expect((await rows()).map((r) => r[3])).toEqual([1, 1]);
+      } finally {
+        release();
+        await locker.close();
+        await switcher.close();
+      }
+    },
+  );
+
   it('is partial on ordered = 1', async () => {
     const sql =
       hh.rt.store.engine === 'postgres'
