@@ -18,11 +18,6 @@ interface DeliveryJson {
   waitingFor: string | null;
 }
 
-/** What one gateway's requests carried, in arrival order: its sequence numbers. */
-function sequencesOf(receiver: Receiver, gatewayId: string): number[] {
-  return receiver.received.filter((r) => JSON.parse(r.body).gatewayId === gatewayId).map((r) => Number(r.headers['webhook-sequence']));
-}
-
 describe('ordering GATEWAY', () => {
   let hh: TestHearthook;
   let receiver: Receiver;
@@ -86,10 +81,10 @@ describe('ordering GATEWAY', () => {
     await emit(4);
     const dispatcher = await newDispatcher();
     dispatcher.start();
-    await until(() => healthy.every((g) => sequencesOf(receiver, g).length === 4), "the healthy gateways' deliveries");
-    for (const g of healthy) expect(sequencesOf(receiver, g)).toEqual([1, 2, 3, 4]);
+    await until(() => healthy.every((g) => receiver.sequencesOf(g).length === 4), "the healthy gateways' deliveries");
+    for (const g of healthy) expect(receiver.sequencesOf(g)).toEqual([1, 2, 3, 4]);
     // The failing gateway's first delivery failed (its retry is a minute away); the rest wait, untried.
-    expect(sequencesOf(receiver, failing)).toEqual([1]);
+    expect(receiver.sequencesOf(failing)).toEqual([1]);
     const line = (await deliveries()).filter((d) => d.gatewayId === failing);
     expect(line.map((d) => [d.sequence, d.status, d.attemptCount])).toEqual([
       [1, 'failed', 1],
@@ -123,8 +118,8 @@ describe('ordering GATEWAY', () => {
       expect(Date.parse(d.nextAttemptAt as string), `delivery ${d.sequence}`).toBe(hh.clock.now());
     }
     second.start();
-    await until(() => sequencesOf(receiver, failing).length === 5, "the failing gateway's line");
-    expect(sequencesOf(receiver, failing)).toEqual([1, 1, 2, 3, 4]);
+    await until(() => receiver.sequencesOf(failing).length === 5, "the failing gateway's line");
+    expect(receiver.sequencesOf(failing)).toEqual([1, 1, 2, 3, 4]);
     await until(async () => (await deliveries()).every((d) => d.status === 'delivered'), 'every delivery recorded');
     expect((await deliveries()).every((d) => d.waitingFor === null)).toBe(true);
   });
@@ -139,9 +134,9 @@ describe('ordering GATEWAY', () => {
       await dispatcher.tick();
       await dispatcher.idle();
       hh.clock.advance(70_000);
-      return sequencesOf(receiver, failing).length === 5;
+      return receiver.sequencesOf(failing).length === 5;
     }, 'the line after the dead delivery');
-    expect(sequencesOf(receiver, failing)).toEqual([1, 1, 1, 2, 3]);
+    expect(receiver.sequencesOf(failing)).toEqual([1, 1, 1, 2, 3]);
     const line = (await deliveries()).filter((d) => d.gatewayId === failing);
     expect(line.map((d) => d.status)).toEqual(['dead', 'delivered', 'delivered']);
   });
@@ -162,7 +157,7 @@ describe('ordering GATEWAY', () => {
     a.start();
     b.start();
     await until(() => receiver.received.length === 15, 'every delivery');
-    for (const g of gateways) expect(sequencesOf(receiver, g)).toEqual([1, 2, 3, 4, 5]);
+    for (const g of gateways) expect(receiver.sequencesOf(g)).toEqual([1, 2, 3, 4, 5]);
     expect(most).toBe(1);
   });
 
@@ -177,11 +172,11 @@ describe('ordering GATEWAY', () => {
       await dispatcher.tick();
       await dispatcher.idle();
     }
-    expect(sequencesOf(receiver, failing)).toEqual([1]);
+    expect(receiver.sequencesOf(failing)).toEqual([1]);
     await expectCall(hh.app, 'PATCH', `/v1/webhooks/${webhook.id}`, partner.headers, { ordering: 'NONE' }, 200);
     await dispatcher.tick();
     await dispatcher.idle();
-    expect(sequencesOf(receiver, failing).sort((x, y) => x - y)).toEqual([1, 2, 3]);
+    expect(receiver.sequencesOf(failing).sort((x, y) => x - y)).toEqual([1, 2, 3]);
     expect((await deliveries()).every((d) => d.waitingFor === null)).toBe(true);
 
     await expectCall(hh.app, 'PATCH', `/v1/webhooks/${webhook.id}`, partner.headers, { ordering: 'GATEWAY' }, 200);
@@ -189,7 +184,7 @@ describe('ordering GATEWAY', () => {
     await dispatcher.tick();
     await dispatcher.idle();
     // Sequence 4 waits behind the failed 1, 2 and 3 (their retries a minute away).
-    expect(sequencesOf(receiver, failing)).toHaveLength(3);
+    expect(receiver.sequencesOf(failing)).toHaveLength(3);
     const held = (await deliveries()).find((d) => d.gatewayId === failing && d.sequence === 4);
     expect(held).toMatchObject({ status: 'pending', attemptCount: 0, attempts: [] });
     expect(held?.waitingFor).toBe((await deliveries()).find((d) => d.gatewayId === failing && d.sequence === 1)?.id);

@@ -22,11 +22,6 @@ interface DeliveryJson {
   waitingFor: string | null;
 }
 
-/** What one gateway's requests carried, in arrival order: its sequence numbers. */
-function sequencesOf(receiver: Receiver, gatewayId: string): number[] {
-  return receiver.received.filter((r) => JSON.parse(r.body).gatewayId === gatewayId).map((r) => Number(r.headers['webhook-sequence']));
-}
-
 /**
  * Migration 022: only deliveries that wait in a line (`ordered` = 1) are in the line's index
  * (deliveries_unfinished_sequence), so a NONE webhook's deliveries cost ingest no entry in it;
@@ -228,8 +223,8 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
     const dispatcher = new Dispatcher(hh.rt);
     dispatchers.push(dispatcher);
     for (let i = 0; i < 3; i++) await round(dispatcher);
-    expect(sequencesOf(receiver, gateways[0])).toEqual([1]);
-    expect(sequencesOf(receiver, gateways[1])).toEqual([1, 2]);
+    expect(receiver.sequencesOf(gateways[0])).toEqual([1]);
+    expect(receiver.sequencesOf(gateways[1])).toEqual([1, 2]);
     list = await deliveries();
     expect(find(list, 0, 2)).toMatchObject({ status: 'pending', waitingFor: find(list, 0, 1).id });
     // Fan-out after the switch writes the flag itself.
@@ -289,7 +284,7 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
       hh.clock.advance(70_000);
       return (await rows()).every((r) => r[2] === 'delivered');
     }, 'every delivery');
-    for (const g of gateways) expect(sequencesOf(receiver, g).slice(-2)).toEqual([1, 3]);
+    for (const g of gateways) expect(receiver.sequencesOf(g).slice(-2)).toEqual([1, 3]);
   });
 });
 

@@ -63,6 +63,11 @@ export class Receiver {
     return { unique: ids.size, duplicates: this.received.length - ids.size };
   }
 
+  /** What one gateway's requests carried, in arrival order: their `webhook-sequence` numbers. */
+  sequencesOf(gatewayId: string): number[] {
+    return this.received.filter((r) => JSON.parse(r.body).gatewayId === gatewayId).map((r) => Number(r.headers['webhook-sequence']));
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
