@@ -332,10 +332,9 @@ export class Dispatcher {
       this.recording += batch.length;
       try {
         await this.hooks.writeOutcomes?.(batch);
-        const { stale, dead, finished } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
+        const { stale, finished } = await recordOutcomes(this.rt.store, batch, now, this.rt.config.retrySchedule);
         for (const { delivery } of batch) this.inFlight.delete(delivery);
         for (const { delivery, result, outcome } of finished) this.rt.observer.deliveryFinished(delivery, result, outcome);
-        for (const { delivery, error } of dead) this.rt.log.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, error }, 'delivery is dead');
         if (stale.length > 0) {
           const ids = stale.map((o) => o.delivery.id);
           this.rt.log.warn({ deliveryIds: ids }, 'outcomes ignored: their claim no longer held the delivery (its lease ran out)');

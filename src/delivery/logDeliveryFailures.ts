@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
 import { LRUCache } from 'lru-cache';
+import type { DeliveryIds } from '../api/deliveryIds.js';
 import type { Clock } from '../util/clock.js';
-import type { Observer } from '../util/observer.js';
+import type { DeliveryOutcome, Observer } from '../util/observer.js';
 
-/** At most one line per webhook per this long: a dead endpoint fails every delivery sent to it. */
+/** At most one line per webhook and kind per this long: a dead endpoint fails every delivery sent to it. */
 export const FAILURE_LOG_WINDOW_MS = 60_000;
 
-/** Webhooks whose window is remembered; one forgotten early only costs an extra line. */
-const MAX_WEBHOOKS = 10_000;
+/** Windows remembered; one forgotten early only costs an extra line. */
+const MAX_WINDOWS = 20_000;
+
+const MESSAGES: Record<Exclude<DeliveryOutcome, 'delivered'>, string> = { failed: 'delivery failed', dead: 'delivery is dead' };
 
 interface Window {
   since: number;
@@ -15,21 +18,37 @@ interface Window {
 }
 
 /**
- * Logs failed delivery attempts at `warn`, at most one line per webhook per window: the first
- * failure of a window is logged with `suppressed`, the failures left unlogged since that
- * webhook's previous line. Returns the function that stops it.
+ * Logs failed attempts (`delivery failed`) and deliveries that died (`delivery is dead`) at
+ * `warn`, at most one line of each kind per webhook per window: the first of a window is logged
+ * with `suppressed`, the lines of that kind left out since the webhook's previous one. A
+ * delivery is named by its public `dlv_` id, as the API and the console name it, once `ids` has
+ * loaded (the integer key until then).
  *
  * @example
- * logDeliveryFailures(rt.observer, rt.log, rt.clock);
- * // {"level":40,"webhookId":"wh_…","deliveryId":17,"attempt":3,"statusCode":503,"error":"HTTP 503","outcome":"failed","suppressed":41,"msg":"delivery failed"}
+ * logDeliveryFailures(rt.observer, rt.log, rt.clock, deliveryIds(rt.store));
+ * // {"level":40,"webhookId":"wh_…","deliveryId":"dlv_…","attempt":3,"statusCode":503,"error":"HTTP 503","outcome":"failed","suppressed":41,"msg":"delivery failed"}
  */
-export function logDeliveryFailures(observer: Observer, log: Logger, clock: Clock, windowMs = FAILURE_LOG_WINDOW_MS): () => void {
-  const windows = new LRUCache<string, Window>({ max: MAX_WEBHOOKS });
+export function logDeliveryFailures(
+  observer: Observer,
+  log: Logger,
+  clock: Clock,
+  ids?: Promise<DeliveryIds>,
+  windowMs = FAILURE_LOG_WINDOW_MS,
+): () => void {
+  const windows = new LRUCache<string, Window>({ max: MAX_WINDOWS });
+  let codec: DeliveryIds | undefined;
+  ids?.then(
+    (loaded) => {
+      codec = loaded;
+    },
+    (err) => log.warn({ err }, 'delivery failures are logged with internal delivery ids: the public id key did not load'),
+  );
   return observer.subscribe({
     deliveryFinished(delivery, result, outcome) {
       if (outcome === 'delivered') return;
       const now = clock.now();
-      const window = windows.get(delivery.webhook_id);
+      const key = `${outcome} ${delivery.webhook_id}`;
+      const window = windows.get(key);
       if (window && now - window.since < windowMs) {
         window.suppressed++;
         return;
@@ -37,16 +56,16 @@ export function logDeliveryFailures(observer: Observer, log: Logger, clock: Cloc
       log.warn(
         {
           webhookId: delivery.webhook_id,
-          deliveryId: delivery.id,
+          deliveryId: codec ? codec.encode(Number(delivery.id)) : delivery.id,
           attempt: delivery.attempts,
           statusCode: result.statusCode,
           error: result.error ?? `HTTP ${result.statusCode}`,
           outcome,
           suppressed: window?.suppressed ?? 0,
         },
-        'delivery failed',
+        MESSAGES[outcome],
       );
-      windows.set(delivery.webhook_id, { since: now, suppressed: 0 });
+      windows.set(key, { since: now, suppressed: 0 });
     },
   });
 }

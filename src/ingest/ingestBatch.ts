@@ -97,7 +97,8 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
     return { result: { accepted, duplicates, events: events.length }, deliveries, events, recorded };
   });
   if (deliveries > 0) rt.store.notifyWork();
-  rt.observer.ingested(channel, result.accepted, result.duplicates, events);
+  rt.observer.ingested(channel, result.accepted, result.duplicates);
+  rt.observer.eventsMade(events);
   if (recorded > 0) await noteRecentIds(rt.store, rt.log, recorded);
   return result;
 }

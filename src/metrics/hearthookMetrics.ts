@@ -52,6 +52,8 @@ export interface HearthookMetrics {
 export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
   const registry = new Registry();
   const registers = [registry];
+  // Now, not at the first scrape: CPU and GC counters count from when collection starts.
+  const nodeProcess = processMetrics();
   const byOutcome = new Map(OUTCOMES.map((o) => [o, new PendingCounts()]));
   const eventsByType = new PendingCounts();
   const messages = new PendingCounts();
@@ -103,7 +105,7 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
   });
   const events = new Counter({
     name: 'hearthook_events_total',
-    help: 'Events the rules made from ingested messages, by event type.',
+    help: 'Events made, by event type: by the rules from ingested messages and in scheduled passes (faults confirmed, daily aggregates), and by contract changes.',
     labelNames: ['type'],
     registers,
     collect() {
@@ -199,10 +201,12 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
       attemptSeconds.observe(result.durationMs / 1000);
     },
     // Keys are `<channel> <label>`: a few fixed strings each, built once (no per-call concatenation).
-    ingested(channel, accepted, duplicates, events) {
+    ingested(channel, accepted, duplicates) {
       const keys = channel === 'mqtt' ? MQTT_KEYS : HTTP_KEYS;
       messages.add(keys.accepted, accepted);
       if (duplicates > 0) messages.add(keys.duplicate, duplicates);
+    },
+    eventsMade(events) {
       for (let i = 0; i < events.length; i++) eventsByType.add(events[i].type, 1);
     },
     ingestRejected(channel, reason, n) {
@@ -216,8 +220,8 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
   return {
     contentType: registry.contentType,
     async text() {
-      const [own, nodeProcess] = await Promise.all([registry.metrics(), processMetrics().metrics()]);
-      return `${own}\n${nodeProcess}`;
+      const [own, processText] = await Promise.all([registry.metrics(), nodeProcess.metrics()]);
+      return `${own}\n${processText}`;
     },
     stop: unsubscribe,
   };

@@ -51,10 +51,11 @@ export async function rulePass(
       await state.flush(now);
       const deliveries = await fanOut(tx, now, events, rt.recipients);
       // A full chunk of rows whose gateway no longer exists would be selected forever: stop.
-      return { events: events.length, deliveries, more: rows.length === CHUNK && gateways.length > 0 };
+      return { events, deliveries, more: rows.length === CHUNK && gateways.length > 0 };
     });
-    emitted += pass.events;
+    emitted += pass.events.length;
     if (pass.deliveries > 0) rt.store.notifyWork();
+    rt.observer.eventsMade(pass.events);
     if (!pass.more) return emitted;
   }
 }

@@ -19,5 +19,5 @@ export const loggerOptions = (level: string): pino.LoggerOptions => ({
 export async function createLogger(level: string, terminal = process.stdout.isTTY === true): Promise<Logger> {
   if (!terminal) return pino(loggerOptions(level));
   const { default: pretty } = await import('pino-pretty');
-  return pino(loggerOptions(level), pretty({ colorize: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'service,pid,hostname' }));
+  return pino(loggerOptions(level), pretty({ colorize: true, translateTime: 'UTC:yyyy-mm-dd HH:MM:ss.l"Z"', ignore: 'service,pid,hostname' }));
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { bootstrapSecrets, type Secrets } from '../config/bootstrapSecrets.js';
 import type { Config } from '../config/config.js';
+import { deliveryIds } from '../api/deliveryIds.js';
 import { logDeliveryFailures } from '../delivery/logDeliveryFailures.js';
 import { RecipientCache } from '../fanout/recipientCache.js';
 import { RateLimiter } from '../limits/rateLimiter.js';
@@ -66,7 +67,7 @@ export async function createRuntime(
       limits: new RateLimiter(store, clock, config.rateLimit, config.rateLimits),
       observer,
     };
-    if (!joining) logDeliveryFailures(observer, log, rt.clock);
+    if (!joining) logDeliveryFailures(observer, log, rt.clock, deliveryIds(store));
     return { rt, generated: secrets.generated, sources: secrets.sources, masterKey: secrets.masterKey };
   } catch (err) {
     await store.close();

@@ -23,11 +23,13 @@ export interface AttemptResult {
 export interface ObserverListener {
   /** An attempt finished and its outcome is being recorded. */
   deliveryFinished(delivery: AttemptedDelivery, result: AttemptResult, outcome: DeliveryOutcome): void;
+  /** An ingest batch committed, by channel (`http`, `mqtt`): messages taken in, resent ones ignored. */
+  ingested(channel: string, accepted: number, duplicates: number): void;
   /**
-   * An ingest batch committed, by channel (`http`, `mqtt`): messages taken in, resent ones
-   * ignored, the events the rules made.
+   * Events committed: the rules' from ingest and from the scheduler's passes (faults confirmed,
+   * daily aggregates, …), and contracts' CONTRACT_STATUS.
    */
-  ingested(channel: string, accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void;
+  eventsMade(events: readonly { readonly type: string }[]): void;
   /**
    * Messages refused before ingest, per channel (`http`: a refused batch counts all its messages;
    * `mqtt`: one per publish) and reason (`RejectReason`: `unknown-kind`, `unknown-gateway`, …).
@@ -63,6 +65,7 @@ export class Observer {
   readonly roles = new Map<string, RoleProbe>();
   private deliveryListeners: ObserverListener['deliveryFinished'][] = [];
   private ingestListeners: ObserverListener['ingested'][] = [];
+  private eventListeners: ObserverListener['eventsMade'][] = [];
   private rejectListeners: ObserverListener['ingestRejected'][] = [];
   private transactionListeners: ObserverListener['transaction'][] = [];
 
@@ -71,6 +74,7 @@ export class Observer {
     const lists: [unknown[], unknown][] = [
       [this.deliveryListeners, listener.deliveryFinished?.bind(listener)],
       [this.ingestListeners, listener.ingested?.bind(listener)],
+      [this.eventListeners, listener.eventsMade?.bind(listener)],
       [this.rejectListeners, listener.ingestRejected?.bind(listener)],
       [this.transactionListeners, listener.transaction?.bind(listener)],
     ];
@@ -85,9 +89,15 @@ export class Observer {
     for (let i = 0; i < list.length; i++) list[i](delivery, result, outcome);
   }
 
-  ingested(channel: string, accepted: number, duplicates: number, events: readonly { readonly type: string }[]): void {
+  ingested(channel: string, accepted: number, duplicates: number): void {
     const list = this.ingestListeners;
-    for (let i = 0; i < list.length; i++) list[i](channel, accepted, duplicates, events);
+    for (let i = 0; i < list.length; i++) list[i](channel, accepted, duplicates);
+  }
+
+  eventsMade(events: readonly { readonly type: string }[]): void {
+    if (events.length === 0) return;
+    const list = this.eventListeners;
+    for (let i = 0; i < list.length; i++) list[i](events);
   }
 
   ingestRejected(channel: string, reason: string, messages: number): void {

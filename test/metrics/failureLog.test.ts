@@ -56,7 +56,7 @@ describe('delivery failures in the log', () => {
     const byWebhook = new Map(failures().map((l) => [l.webhookId, l]));
     expect(byWebhook.get(first.webhookId)).toMatchObject({ level: 40, statusCode: 500, error: 'HTTP 500', outcome: 'failed', attempt: 1, suppressed: 0 });
     expect(byWebhook.get(second.webhookId)).toMatchObject({ level: 40, statusCode: 503, outcome: 'failed', suppressed: 0 });
-    expect(byWebhook.get(first.webhookId)?.deliveryId).toBeDefined();
+    expect(byWebhook.get(first.webhookId)?.deliveryId).toMatch(/^dlv_/); // as the API and the console name it
 
     hh.clock.advance(FAILURE_LOG_WINDOW_MS - 1); // still the same window
     await deliverDue();
@@ -81,5 +81,24 @@ describe('delivery failures in the log', () => {
     await deliverDue();
     expect(receiver.received).toHaveLength(3);
     expect(failures()).toEqual([]);
+  });
+
+  it('logs deliveries that die at warn, at most one line per webhook per window, apart from failed attempts', async () => {
+    await hh.close();
+    const capture = captureLog();
+    lines = capture.lines;
+    hh = await startTestHearthook({ retrySchedule: [0], circuitFailureThreshold: 1000 }, { log: capture.log }); // one attempt, then dead
+    dispatcher = new Dispatcher(hh.rt);
+    const partner = await seedPartner(hh.rt, { url: receiver.url });
+    await emit(partner.gatewayId, 5);
+    await deliverDue();
+    const dead = () => lines.filter((l) => l.msg === 'delivery is dead');
+    expect(dead()).toEqual([expect.objectContaining({ level: 40, webhookId: partner.webhookId, outcome: 'dead', statusCode: 500, suppressed: 0 })]);
+    expect(dead()[0].deliveryId).toMatch(/^dlv_/);
+    hh.clock.advance(FAILURE_LOG_WINDOW_MS);
+    await emit(partner.gatewayId, 1);
+    await deliverDue();
+    expect(dead().map((l) => l.suppressed)).toEqual([0, 4]);
+    expect(failures()).toEqual([]); // none was retried
   });
 });

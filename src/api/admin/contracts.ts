@@ -48,7 +48,7 @@ interface PairBody {
  */
 async function pair(rt: Runtime, gatewayId: string, body: PairBody, actor: string): Promise<ContractRow> {
   const now = rt.clock.now();
-  const { row, queued } = await rt.store.transaction(async (tx) => {
+  const { row, saved } = await rt.store.transaction(async (tx) => {
     const company = await tx.get<{ auto_accept: number }>('SELECT auto_accept FROM companies WHERE id = ?', [body.companyId]);
     if (!company) {
       throw new HttpError(404, 'company not found', [{ field: '/body/companyId', message: `no company has the id ${body.companyId}` }]);
@@ -65,11 +65,12 @@ async function pair(rt: Runtime, gatewayId: string, body: PairBody, actor: strin
       created_at: current?.created_at ?? now,
       updated_at: now,
     };
-    const queued = await saveContract(tx, now, current?.status ?? null, next);
+    const saved = await saveContract(tx, now, current?.status ?? null, next);
     await auditContract(tx, actor, now, 'contract.pair', current, next);
-    return { row: next, queued };
+    return { row: next, saved };
   });
-  if (queued > 0) rt.store.notifyWork();
+  if (saved.queued > 0) rt.store.notifyWork();
+  rt.observer.eventsMade(saved.events);
   return row;
 }
 

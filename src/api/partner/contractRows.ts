@@ -6,7 +6,7 @@
 import { recordAudit } from '../../audit/recordAudit.js';
 import { CONTRACT_TRANSITIONS, type ContractAction, type ContractStatus, nextContractStatus } from '../../domain/contracts.js';
 import type { Consent } from '../../domain/eventTypes.js';
-import { fanOut } from '../../fanout/fanOut.js';
+import { fanOut, type NewEvent } from '../../fanout/fanOut.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
 import { HttpError, notFound } from '../httpError.js';
@@ -47,9 +47,15 @@ export function findContract(db: Db, gatewayId: string, companyId: string): Prom
  * Writes `next` (inserting it when `previous` is null) and, when the old or the new status is
  * ACTIVE, the CONTRACT_STATUS event for the contract's company, all in `tx`. Transitions that
  * never touch ACTIVE (PENDING → REJECTED, say) send nothing: the company received no events for
- * that gateway before and receives none after. Returns how many deliveries were queued.
+ * that gateway before and receives none after. Returns how many deliveries were queued and the
+ * events made (for `rt.observer.eventsMade` once the transaction commits).
  */
-export async function saveContract(tx: Db, now: number, previous: ContractStatus | null, next: ContractRow): Promise<number> {
+export async function saveContract(
+  tx: Db,
+  now: number,
+  previous: ContractStatus | null,
+  next: ContractRow,
+): Promise<{ queued: number; events: NewEvent[] }> {
   if (previous === null) {
     await tx.run(
       'INSERT INTO contracts (gateway_id, company_id, status, consent, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -64,15 +70,16 @@ export async function saveContract(tx: Db, now: number, previous: ContractStatus
       next.company_id,
     ]);
   }
-  if (previous !== 'ACTIVE' && next.status !== 'ACTIVE') return 0;
-  return fanOut(tx, now, [
+  if (previous !== 'ACTIVE' && next.status !== 'ACTIVE') return { queued: 0, events: [] };
+  const events: NewEvent[] = [
     {
       type: 'CONTRACT_STATUS',
       gatewayId: next.gateway_id,
       forCompany: next.company_id,
       data: { previousStatus: previous, status: next.status, companyId: next.company_id },
     },
-  ]);
+  ];
+  return { queued: await fanOut(tx, now, events), events };
 }
 
 /** Records a contract write in the audit log (both companies' views name the contract `gateway/company`). */
@@ -106,16 +113,17 @@ export async function applyContractAction(
   actor: string,
 ): Promise<ContractRow> {
   const now = rt.clock.now();
-  const { row, queued } = await rt.store.transaction(async (tx) => {
+  const { row, saved } = await rt.store.transaction(async (tx) => {
     const current = await findContract(tx, gatewayId, companyId);
     if (!current) throw notFound('contract');
     const status = nextContractStatus(action, current.status);
     if (!status) throw transitionConflict(action, current.status);
     const next: ContractRow = { ...current, status, updated_at: now };
-    const queued = await saveContract(tx, now, current.status, next);
+    const saved = await saveContract(tx, now, current.status, next);
     await auditContract(tx, actor, now, `contract.${action.toLowerCase()}`, current, next);
-    return { row: next, queued };
+    return { row: next, saved };
   });
-  if (queued > 0) rt.store.notifyWork();
+  if (saved.queued > 0) rt.store.notifyWork();
+  rt.observer.eventsMade(saved.events);
   return row;
 }
