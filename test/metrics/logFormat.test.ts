@@ -55,7 +55,7 @@ describe('the log format of hearthook serve', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: removing the terminal's colour codes
     const plain = started.output().replace(/\u001b\[[0-9;]*m/g, '');
     const line = plain.split(/\r?\n/).find((l) => l.includes('Hearthook is listening'))!;
-    expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO.*: Hearthook is listening/);
+    expect(line).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\] INFO.*: Hearthook is listening/);
     expect(plain).not.toContain('"msg"');
   });
 });
