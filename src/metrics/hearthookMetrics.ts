@@ -5,15 +5,9 @@ import { type IngestChannel, REJECT_REASONS } from '../ingest/rejectReasons.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryOutcome } from '../util/observer.js';
 import { PendingCounts } from './pendingCounts.js';
-import { countDelivering, countQueued, oldestDueAgeMs } from './queueStats.js';
+import { cachedQueueCount, countDelivering, oldestDueAgeMs } from './queueStats.js';
 
-/**
- * The shortest time one count of the queue serves scrapes (longer when counting took long: see
- * `countQueued`); several scrapers, or a console, within it share one count.
- */
-export const QUEUE_STATS_CACHE_MS = 5_000;
-/** The longest one count of the queue serves, however long counting took. */
-export const QUEUE_STATS_MAX_AGE_MS = 60_000;
+export { QUEUE_STATS_CACHE_MS, QUEUE_STATS_MAX_AGE_MS } from './queueStats.js';
 
 /** Webhook → company, for labelling deliveries by company (webhooks never change company). */
 const MAX_CACHED_WEBHOOKS = 100_000;
@@ -126,22 +120,9 @@ export function createHearthookMetrics(rt: Runtime): HearthookMetrics {
     registers,
   });
 
-  // The count is reused for 50 times what it cost, from QUEUE_STATS_CACHE_MS to QUEUE_STATS_MAX_AGE_MS (queueStats.ts
-  // has the measurements); the oldest due age and the delivering count are read at every scrape.
-  let counted: { at: number; validMs: number; queued: Promise<number> } | undefined;
-  const queued = () => {
-    const now = rt.clock.now();
-    if (!counted || now - counted.at >= counted.validMs || now < counted.at) {
-      const started = performance.now();
-      const entry = { at: now, validMs: QUEUE_STATS_CACHE_MS, queued: countQueued(rt.store) };
-      entry.queued.then(
-        () => (entry.validMs = Math.min(QUEUE_STATS_MAX_AGE_MS, Math.max(QUEUE_STATS_CACHE_MS, 50 * (performance.now() - started)))),
-        () => (counted = undefined), // a failed count is not kept
-      );
-      counted = entry;
-    }
-    return counted.queued;
-  };
+  // The count is reused (cachedQueueCount, queueStats.ts has the measurements), shared with the
+  // console's fleet page; the oldest due age and the delivering count are read at every scrape.
+  const queued = () => cachedQueueCount(rt.store, rt.clock.now());
   new Gauge({
     name: 'hearthook_queue_depth',
     help: 'Deliveries waiting for an attempt, due now or later (retries included).',

@@ -86,7 +86,6 @@
   if (counters) {
     stream(counters.dataset.src, {
       counters: (c) => {
-        c.deadTotal = c.deadLetters.reduce((a, d) => a + d.dead, 0);
         for (const el of $$('[data-counter]')) {
           const v = c[el.dataset.counter];
           el.textContent = el.dataset.format === 'age' ? `${(v / 1000).toFixed(1)} s` : String(v);

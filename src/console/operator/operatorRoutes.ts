@@ -5,7 +5,7 @@ import { packageVersion } from '../../util/packageVersion.js';
 import { guard } from '../guard.js';
 import type { LiveStreams } from '../live.js';
 import { listCompanies } from '../queries/companies.js';
-import { fleetCounters, fleetSeries } from '../queries/fleet.js';
+import { fleetSeries, sharedFleetCounters } from '../queries/fleet.js';
 import type { Range } from '../queries/timeSeries.js';
 import { sendPage } from '../render.js';
 import { consoleSchema } from '../routeSchema.js';
@@ -18,14 +18,16 @@ export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsy
   return async (app) => {
     app.addHook('preValidation', guard(rt, 'operator'));
     const base = (request: import('fastify').FastifyRequest) => ({ session: request.consoleSession, version: packageVersion });
+    // Every open fleet tab of this process reads one computation per tick, not one each.
+    const fleetCounters = sharedFleetCounters(rt.store, rt.clock, FLEET_TICK_MS);
 
     app.get('/', consoleSchema('showConsoleFleet', 'The fleet: gateways, event and delivery rates, queue, failing endpoints, open circuits, dead letters'), async (request, reply) => {
-      const counters = await fleetCounters(rt.store, rt.clock.now());
+      const counters = await fleetCounters();
       return sendPage(reply, 'operator/fleet', { title: 'Fleet', nav: 'fleet', ...base(request), counters });
     });
 
     app.get('/live', consoleSchema('streamConsoleFleet', 'Server-Sent Events: a `counters` event with the fleet counters every 2 seconds'), async (request, reply) => {
-      live.open(rt, request, reply, FLEET_TICK_MS, async () => [{ event: 'counters', data: await fleetCounters(rt.store, rt.clock.now()) }]);
+      live.open(rt, request, reply, FLEET_TICK_MS, async () => [{ event: 'counters', data: await fleetCounters() }]);
     });
 
     app.get<{ Querystring: { range: Range } }>(
