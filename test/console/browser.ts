@@ -66,3 +66,22 @@ export async function capture(page: Page, name: string): Promise<void> {
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
+
+/**
+ * Whether the page scrolls sideways in the viewport the test asked for (a phone page must not;
+ * a wide table scrolls inside its own box): empty when it does not, else the elements that
+ * stick out, for the failure message.
+ */
+export function widerThanViewport(page: Page): Promise<string[]> {
+  // On a phone the page's own width grows with what sticks out: compare with the asked-for one.
+  const width = page.viewportSize()?.width ?? 0;
+  return page.evaluate((width) => {
+    if (document.documentElement.scrollWidth <= width) return [];
+    const out: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const box = el.getBoundingClientRect();
+      if (box.right > width + 1) out.push(`${el.tagName.toLowerCase()}.${String(el.className).split(' ').join('.')} right=${Math.round(box.right)}`);
+    }
+    return out.slice(0, 20);
+  }, width);
+}

@@ -8,7 +8,7 @@ import { seedPartner } from '../helpers/seed.js';
 import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testDatabase.js';
 import { ADMIN_TOKEN, admin, INGEST_TOKEN, ingest } from '../helpers/testRuntime.js';
 import { currentMajor, listVersions } from '../../src/versions/registry.js';
-import { capture, launchChromium, watchErrors } from './browser.js';
+import { capture, launchChromium, watchErrors, widerThanViewport } from './browser.js';
 import { seedHistory } from './history.js';
 import pino from 'pino';
 
@@ -222,8 +222,13 @@ describe('the console in a browser', () => {
     const mobile = await newPage(phone);
     await signIn(mobile, apiKey);
     await capture(mobile, 'phone-webhooks');
+    expect(await widerThanViewport(mobile)).toEqual([]);
     await mobile.goto(`${base}/console/deliveries`);
     await capture(mobile, 'phone-deliveries');
+    expect(await widerThanViewport(mobile)).toEqual([]);
+    await mobile.goto(`${base}/console/deliveries/${firstId}`);
+    await capture(mobile, 'phone-delivery');
+    expect(await widerThanViewport(mobile)).toEqual([]);
 
     // Signing out ends the session: the next page is the sign-in form.
     await page.getByRole('button', { name: 'Sign out' }).click();
