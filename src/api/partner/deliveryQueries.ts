@@ -44,6 +44,8 @@ export interface DeliveryFilter {
   since?: number;
   /** Only ids below this one (paging, newest first). */
   before?: number;
+  /** Only ids at or above this one (a live log's tick: nothing below its page's last row). */
+  from?: number;
   limit: number;
 }
 
@@ -65,26 +67,56 @@ const SELECT_DELIVERY = `SELECT d.id, d.event_id, d.webhook_id, d.gateway_id, e.
   FROM deliveries d JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id`;
 
 /**
- * A company's deliveries, newest first, narrowed by any of the filter's fields. Walks the
- * (webhook_id, id) index backwards per webhook; the filters narrow what it returns, not what it reads.
+ * A company's deliveries, newest first, narrowed by any of the filter's fields. Each webhook's
+ * rows are read walking its (webhook_id, id) index backwards and stop at `limit`; the filters
+ * narrow what that walk returns, not what it reads. Read per webhook and merged here because
+ * one statement over all of them sorted every row of the company first: 57 ms on SQLite for the
+ * newest 50 of 100,000 deliveries in two webhooks, 0.2 ms per webhook this way.
  *
  * @example const rows = await listDeliveries(db, { companyId, webhookId, status: 'dead', limit: 50 });
  */
-export function listDeliveries(db: Db, filter: DeliveryFilter): Promise<DeliveryRow[]> {
-  const where = ['w.company_id = ?'];
-  const args: unknown[] = [filter.companyId];
+export async function listDeliveries(db: Db, filter: DeliveryFilter): Promise<DeliveryRow[]> {
+  if (filter.webhookId !== undefined) return listWebhookDeliveries(db, filter, filter.webhookId);
+  const webhooks = await db.all<{ id: string }>('SELECT id FROM webhooks WHERE company_id = ?', [filter.companyId]);
+  const lists = await Promise.all(webhooks.map((w) => listWebhookDeliveries(db, filter, w.id)));
+  return lists
+    .flat()
+    .sort((a, b) => Number(b.id) - Number(a.id))
+    .slice(0, filter.limit);
+}
+
+function listWebhookDeliveries(db: Db, filter: DeliveryFilter, webhookId: string): Promise<DeliveryRow[]> {
+  // One webhook written as a range, ordered as the (webhook_id, id) index is, so that index is the
+  // only ordered plan (as in hasDueWork.ts): with `webhook_id = ?` and ORDER BY d.id PostgreSQL
+  // walked the primary key backwards through other webhooks' newer rows (16 ms for the newest 50
+  // below 100,000 of another company's).
+  const where = ['w.company_id = ?', 'd.webhook_id >= ?', 'd.webhook_id <= ?'];
+  const args: unknown[] = [filter.companyId, webhookId, webhookId];
   const narrow = (clause: string, value: unknown) => {
     if (value === undefined) return;
     where.push(clause);
     args.push(value);
   };
-  narrow('d.webhook_id = ?', filter.webhookId);
   narrow('d.status = ?', filter.status);
   narrow('e.type = ?', filter.eventType);
   narrow('d.gateway_id = ?', filter.gatewayId);
   narrow('d.created_at >= ?', filter.since);
   narrow('d.id < ?', filter.before);
-  return db.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ?`, [...args, filter.limit]);
+  narrow('d.id >= ?', filter.from);
+  return db.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY d.webhook_id DESC, d.id DESC LIMIT ?`, [...args, filter.limit]);
+}
+
+/**
+ * Those of `ids` that are `companyId`'s deliveries and changed at or after `since` (ms), by
+ * primary key (one seek per id, whatever else the rows are): a live log re-reads the rows it
+ * shows this way, so a row keeps updating after it leaves the log's filter or its newest rows.
+ */
+export function listOwnDeliveriesChanged(db: Db, companyId: string, ids: readonly number[], since: number): Promise<DeliveryRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.all<DeliveryRow>(
+    `${SELECT_DELIVERY} WHERE d.id IN (${ids.map(() => '?').join(', ')}) AND d.updated_at >= ? AND w.company_id = ?`,
+    [...ids, since, companyId],
+  );
 }
 
 /** One delivery of `companyId`'s webhooks, or undefined: another company's is not found. */

@@ -13,6 +13,7 @@ import { companyOf, wantsJson } from '../guard.js';
 import type { LiveStreams } from '../live.js';
 import { renderPartial, sendPage } from '../render.js';
 import { consoleSchema } from '../routeSchema.js';
+import { DeliveryLogStream } from './deliveryLogStream.js';
 import { sentRequest } from './sentRequest.js';
 
 interface LogQuery {
@@ -100,26 +101,19 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
 
   app.get<{ Querystring: LogQuery }>(
     '/deliveries/live',
-    consoleSchema('streamConsoleDeliveries', 'Server-Sent Events: a `row` event with the HTML of each delivery made or changed under the filters', {
+    consoleSchema('streamConsoleDeliveries', 'Server-Sent Events: a `row` event with the HTML of each delivery made or changed under the filters, and of each row shown that changed since', {
       querystring: logQuerySchema,
     }),
     async (request, reply) => {
-      const filter = filterOf(request);
       const csrf = request.consoleSession.csrfToken;
-      const seen = new Map<number, string>();
       const ids = await deliveryIds(rt.store);
+      const log = new DeliveryLogStream(rt.store, filterOf(request));
+      // Before the stream opens (and the page shows it live): a row retried right away is tracked.
+      await log.track();
       live.open(rt, request, reply, LIVE_TICK_MS, async () => {
-        const rows = await listDeliveries(rt.store, filter);
         const now = rt.clock.now();
-        const changed = rows.filter((d) => {
-          const version = `${d.status}|${d.attempts}|${d.updated_at}`;
-          if (seen.get(d.id) === version) return false;
-          seen.set(d.id, version);
-          return true;
-        });
-        // Only what the page can show is remembered: the map stays at about PAGE_ROWS entries.
-        if (seen.size > PAGE_ROWS * 4) for (const id of [...seen.keys()].slice(0, seen.size - PAGE_ROWS * 2)) seen.delete(id);
-        return changed.reverse().map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now) } }));
+        const rows = await log.tick(now);
+        return rows.map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now) } }));
       });
     },
   );

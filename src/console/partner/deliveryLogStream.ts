@@ -1,0 +1,84 @@
+import { type DeliveryFilter, type DeliveryRow, listDeliveries, listOwnDeliveriesChanged } from '../../api/partner/deliveryQueries.js';
+import type { Db } from '../../store/db.js';
+
+/**
+ * Rows a live log keeps up to date by id besides its filter's newest: the page's and those sent
+ * since; the one longest neither changed nor among the newest is forgotten first. A page shows 50 and a busy log adds a few
+ * a second, so this covers what a person is looking at; a re-read is one primary-key seek per id.
+ */
+export const TRACKED_ROWS = 300;
+/**
+ * How far back before the previous tick a tracked row's `updated_at` counts as a change: other
+ * nodes write it with their own clocks. Rows already sent unchanged are skipped by their version.
+ */
+const CLOCK_SLACK_MS = 10_000;
+
+/**
+ * What one delivery-log stream has sent, and what each tick sends next: the filter's newest rows
+ * that are new or changed (new deliveries, attempts finishing), and every tracked row that changed
+ * since the previous tick even if it no longer matches the filter (a dead row retried from a
+ * `?status=dead` view turns delivered on the page) or has dropped out of the newest.
+ *
+ * @example
+ * const log = new DeliveryLogStream(db, filter);
+ * await log.track();                         // before the stream opens: the page's rows
+ * const rows = await log.tick(clock.now());  // each tick: the rows to send, oldest first
+ */
+export class DeliveryLogStream {
+  /** Delivery id → the version last sent ('' when tracked but not sent yet), least recently sent or listed first. */
+  private readonly sent = new Map<number, string>();
+  private previousTick = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly db: Db,
+    private filter: DeliveryFilter,
+  ) {}
+
+  /**
+   * Tracks the rows the page was rendered with (the filter's newest), before anything changes
+   * them. A full page's last row is where each tick's walk under the filter stops: below it, a
+   * row entering the filter would not be on the page either, and a selective filter would
+   * otherwise walk the webhook's whole history every tick (18 ms at 100,000 deliveries on SQLite).
+   */
+  async track(): Promise<void> {
+    const rows = await listDeliveries(this.db, this.filter);
+    for (const row of rows) this.remember(row.id, '');
+    if (rows.length === this.filter.limit) this.filter = { ...this.filter, from: Number(rows[rows.length - 1].id) };
+  }
+
+  /** The rows to send now: new or changed since they were last sent, oldest first. */
+  async tick(now: number): Promise<DeliveryRow[]> {
+    const newest = await listDeliveries(this.db, this.filter);
+    const listed = new Set(newest.map((row) => row.id));
+    const others = [...this.sent.keys()].filter((id) => !listed.has(id));
+    const changed = await listOwnDeliveriesChanged(this.db, this.filter.companyId, others, this.previousTick - CLOCK_SLACK_MS);
+    this.previousTick = now;
+    const toSend: DeliveryRow[] = [];
+    const version = (row: DeliveryRow) => `${row.status}|${row.attempts}|${row.updated_at}|${row.waiting_for}`;
+    for (const row of changed) {
+      if (this.sent.get(row.id) === version(row)) continue;
+      toSend.push(row);
+      this.remember(row.id, version(row));
+    }
+    // The filter's newest are remembered again even when unchanged: they are the last forgotten.
+    for (const row of newest) {
+      if (this.sent.get(row.id) !== version(row)) toSend.push(row);
+      this.remember(row.id, version(row));
+    }
+    for (const id of this.sent.keys()) {
+      if (this.sent.size <= TRACKED_ROWS) break;
+      this.sent.delete(id);
+    }
+    return toSend.sort((a, b) => a.id - b.id);
+  }
+
+  /** How many rows are tracked (at most TRACKED_ROWS). */
+  get tracked(): number {
+    return this.sent.size;
+  }
+
+  private remember(id: number, version: string): void {
+    this.sent.delete(id);
+    this.sent.set(id, version);
+  }
+}
