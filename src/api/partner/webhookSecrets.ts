@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, recordAudit } from '../../audit/recordAudit.js';
 import type { Runtime } from '../../runtime.js';
-import { notFound } from '../httpError.js';
+import { HttpError, notFound } from '../httpError.js';
 import { problems } from '../schemas.js';
 
 const rotatedSecretSchema = {
@@ -18,11 +18,22 @@ const rotatedSecretSchema = {
   required: ['secret', 'previousSecretExpiresAt'],
 } as const;
 
+/** Why a rotation that names the secret it replaces is refused once that secret is gone. */
+export const ALREADY_ROTATED =
+  'The secret was already rotated since this page was loaded (a form sent twice, or a reload): nothing changed. The secret shown after that rotation is the current one.';
+
 /**
  * Gives `companyId`'s webhook `id` a new signing secret (404 when it is not theirs) and answers
  * it: the only time it is shown.
  */
-export async function rotateSecret(rt: Runtime, id: string, companyId: string, actor: string): Promise<{ secret: string; previousSecretExpiresAt: string }> {
+export async function rotateSecret(
+  rt: Runtime,
+  id: string,
+  companyId: string,
+  actor: string,
+  /** Rotate only while this is still the stored (encrypted) secret: a resent form must not rotate twice. */
+  replacing?: string,
+): Promise<{ secret: string; previousSecretExpiresAt: string }> {
   const now = rt.clock.now();
   const expiresAt = now + rt.config.secretRotationGraceMs;
   // Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes, as at registration.
@@ -34,9 +45,10 @@ export async function rotateSecret(rt: Runtime, id: string, companyId: string, a
       `UPDATE webhooks
           SET previous_secret_enc = secret_enc, previous_secret_expires_at = ?, secret_enc = ?,
               updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
-        WHERE id = ? AND company_id = ?`,
-      [expiresAt, rt.encrypter.encrypt(secret), now, now, id, companyId],
+        WHERE id = ? AND company_id = ?${replacing === undefined ? '' : ' AND secret_enc = ?'}`,
+      [expiresAt, rt.encrypter.encrypt(secret), now, now, id, companyId, ...(replacing === undefined ? [] : [replacing])],
     );
+    if (changed === 0 && replacing !== undefined) throw new HttpError(409, ALREADY_ROTATED);
     if (changed === 0) throw notFound('webhook');
     // Neither secret goes into the log: only that it was rotated and until when the old one signs.
     const after = { previousSecretExpiresAt: new Date(expiresAt).toISOString() };

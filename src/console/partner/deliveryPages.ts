@@ -11,7 +11,7 @@ import type { Runtime } from '../../runtime.js';
 import { packageVersion } from '../../util/packageVersion.js';
 import { companyOf, wantsJson } from '../guard.js';
 import type { LiveStreams } from '../live.js';
-import { renderPartial, sendPage } from '../render.js';
+import { formatTime, renderPartial, sendPage } from '../render.js';
 import { consoleSchema } from '../routeSchema.js';
 import { DeliveryLogStream } from './deliveryLogStream.js';
 import { sentRequest } from './sentRequest.js';
@@ -135,11 +135,26 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
         if (!row) throw new HttpError(404, 'delivery not found');
         throw new HttpError(409, `The delivery is ${row.status}; only failed or dead deliveries can be retried.`);
       }
-      const text = 'Retry queued: the delivery goes out again now.';
+      const text = await retryNotice(rt, id, companyId);
       if (wantsJson(request)) return { notice: text };
       return sendPage(reply, 'partner/delivery', { ...(await deliveryPageData(rt, request, request.params.id)), notice: { kind: 'ok', text } });
     },
   );
+}
+
+/**
+ * What a retry does next, truthfully: the dispatcher holds a webhook's deliveries while its
+ * circuit is open (webhooks.circuit_open_until, migration 023) and while it is disabled.
+ */
+async function retryNotice(rt: Runtime, id: number, companyId: string): Promise<string> {
+  const webhook = await rt.store.get<{ enabled: number; circuit_open_until: number | null }>(
+    'SELECT w.enabled, w.circuit_open_until FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = ? AND w.company_id = ?',
+    [id, companyId],
+  );
+  if (webhook && Number(webhook.enabled) !== 1) return 'Retry queued; the webhook is disabled: the delivery goes out when it is enabled again.';
+  const openUntil = webhook?.circuit_open_until === null || webhook?.circuit_open_until === undefined ? 0 : Number(webhook.circuit_open_until);
+  if (openUntil > rt.clock.now()) return `Retry queued; its endpoint's circuit is open: the next try is at ${formatTime(openUntil)}.`;
+  return 'Retry queued: the delivery goes out again now.';
 }
 
 async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: string) {

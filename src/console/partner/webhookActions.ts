@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../api/httpError.js';
 import { recoverOwnDeliveries } from '../../api/partner/deliveryActions.js';
 import { sampleEvent, TestSender } from '../../api/partner/webhookTest.js';
-import { rotateSecret } from '../../api/partner/webhookSecrets.js';
+import { ALREADY_ROTATED, rotateSecret } from '../../api/partner/webhookSecrets.js';
 import { findOwnWebhook, patchWebhook } from '../../api/partner/webhooks.js';
 import { upgradeWebhook } from '../../api/partner/webhookUpgrade.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
@@ -13,7 +13,7 @@ import { effectiveMajor } from '../../versions/registry.js';
 import { companyOf } from '../guard.js';
 import { sendPage } from '../render.js';
 import { consoleSchema } from '../routeSchema.js';
-import { webhookPageData } from './webhookPages.js';
+import { secretFingerprint, webhookPageData } from './webhookPages.js';
 
 type Form = Record<string, string | string[] | undefined>;
 const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
@@ -31,8 +31,8 @@ const pretty = (json: string) => JSON.stringify(JSON.parse(json), null, 2);
 export function webhookActions(app: FastifyInstance, rt: Runtime): void {
   const sender = new TestSender(rt);
   app.addHook('onClose', () => sender.close());
-  const answer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: Record<string, unknown>) =>
-    sendPage(reply, 'partner/webhook', { ...(await webhookPageData(rt, request, request.params.id)), ...extra });
+  const answer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
+    sendPage(reply, 'partner/webhook', { ...(await webhookPageData(rt, request, request.params.id)), ...extra }, status);
 
   for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
     app.post<{ Params: { id: string } }>(
@@ -57,12 +57,21 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post<{ Params: { id: string }; Body: Form }>(
     '/webhooks/:id/rotate-secret',
-    consoleSchema('rotateConsoleWebhookSecret', 'Rotates the signing secret and shows the new one, once', idParams),
+    consoleSchema('rotateConsoleWebhookSecret', 'Rotates the signing secret and shows the new one, once; refused (409) when the form was made for a secret already replaced', idParams, [404, 409]),
     async (request, reply) => {
-      const rotated = await rotateSecret(rt, request.params.id, companyOf(request), `console:${companyOf(request)}`);
-      return answer(request, reply, { rotated });
+      const webhook = await findOwnWebhook(rt.store, request.params.id, companyOf(request));
+      try {
+        // The form names the secret it replaces (secretFingerprint), so sending it again, or
+        // reloading the page it answered, cannot rotate a second time and drop the receiver's secret.
+        if (field(request.body, 'replacing') !== secretFingerprint(webhook.secret_enc)) throw new HttpError(409, ALREADY_ROTATED);
+        const rotated = await rotateSecret(rt, webhook.id, companyOf(request), `console:${companyOf(request)}`, webhook.secret_enc);
+        return answer(request, reply, { rotated });
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.status !== 409) throw err;
+        return answer(request, reply, { notice: { kind: 'error', text: err.message } }, 409);
+      }
     },
   );
 

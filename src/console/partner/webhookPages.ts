@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { findOwnWebhook, listWebhooks } from '../../api/partner/webhooks.js';
 import { EVENT_TYPES } from '../../domain/eventTypes.js';
@@ -12,6 +13,12 @@ import { type WebhookHealthRow, webhookStatus } from './webhookStatus.js';
 
 const idParams = { params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] } };
 
+/**
+ * What the rotate form names as the secret it replaces: a hash of the stored ciphertext (which
+ * changes with every rotation), never the secret.
+ */
+export const secretFingerprint = (secretEnc: string): string => createHash('sha256').update(secretEnc).digest('base64url').slice(0, 22);
+
 /** What the webhook page shows, for the page itself and for the answers of its actions. */
 export async function webhookPageData(rt: Runtime, request: import('fastify').FastifyRequest, id: string): Promise<PageData> {
   const now = rt.clock.now();
@@ -24,6 +31,7 @@ export async function webhookPageData(rt: Runtime, request: import('fastify').Fa
     session: request.consoleSession,
     version: packageVersion,
     webhook: row,
+    secretFingerprint: secretFingerprint(row.secret_enc),
     eventTypes: JSON.parse(row.event_types) as string[],
     allEventTypes: EVENT_TYPES,
     status: webhookStatus(row, now),
