@@ -4,10 +4,12 @@ import { deleteExpiredEvents } from './jobs/deleteExpiredEvents.js';
 import { disableFailingWebhooks } from './jobs/disableFailingWebhooks.js';
 import { emitDailyAggregates } from './jobs/emitDailyAggregates.js';
 import { forgetFullRateBuckets } from './jobs/forgetFullRateBuckets.js';
+import { forgetOldFleetSamples } from './jobs/forgetOldFleetSamples.js';
 import { forgetOldMessageIds } from './jobs/forgetOldMessageIds.js';
 import { forgetRejectedMessages } from './jobs/forgetRejectedMessages.js';
 import { reclaimLeases } from './jobs/reclaimLeases.js';
 import { reportPendingFaults } from './jobs/reportPendingFaults.js';
+import { sampleFleet } from './jobs/sampleFleet.js';
 import type { Job } from './scheduler.js';
 
 /** Every periodic job of Hearthook and how often it runs. */
@@ -24,5 +26,7 @@ export function jobList(rules: Rules): Job[] {
     { name: 'forget-old-message-ids', intervalMs: 3_600_000, run: forgetOldMessageIds },
     { name: 'forget-rejected-messages', intervalMs: 3_600_000, run: forgetRejectedMessages },
     { name: 'forget-full-rate-buckets', intervalMs: 60_000, run: forgetFullRateBuckets },
+    { name: 'sample-fleet', intervalMs: 60_000, run: sampleFleet },
+    { name: 'forget-old-fleet-samples', intervalMs: 3_600_000, run: forgetOldFleetSamples },
   ];
 }

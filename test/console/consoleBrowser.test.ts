@@ -204,6 +204,13 @@ describe('the console in a browser', () => {
     await signIn(op, ADMIN_TOKEN);
     await op.waitForSelector('[data-live-state].on');
     await chartsDrawn(op);
+    // The counters' last hour: the scheduler's once-a-minute sample (taken at start) and the live
+    // counters for the current minute, drawn beside the rates (deliveries by outcome, dead too).
+    for (const chart of ['gateways', 'queue', 'endpoints', 'deadLetters']) await op.locator(`[data-chart="${chart}"] .uplot`).waitFor();
+    await expect(op.locator('[data-chart="outcomes"] .u-legend').textContent()).resolves.toContain('dead');
+    await expect(op.locator('[data-chart="gateways"] .u-legend').textContent()).resolves.toContain('offline');
+    const samples = async () => Number((await hh.rt.store.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM fleet_samples'))?.n);
+    await expect.poll(samples, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     const failing = op.locator('[data-counter="failingEndpoints"]');
     const deadLetters = op.locator('[data-counter="deadTotal"]');
     await expect(failing.textContent()).resolves.toBe('0');

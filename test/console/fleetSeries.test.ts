@@ -46,8 +46,11 @@ describe('the fleet series', () => {
   });
   afterEach(() => hh.close());
 
-  /** `n` DATA_POINT events, each with one delivery and one attempt answered `status`, spread over [from, from + spanMs). */
-  const traffic = async (from: number, spanMs: number, n: number, status: number) => {
+  /**
+   * `n` DATA_POINT events, each with one delivery and one attempt answered `status`, spread over
+   * [from, from + spanMs); `died` makes the delivery dead, dying 2 s after its attempt.
+   */
+  const traffic = async (from: number, spanMs: number, n: number, status: number, died = false) => {
     for (let i = 0; i < n; i++) {
       const at = from + Math.floor((i * spanMs) / n);
       const eventId = newEventId(at);
@@ -62,7 +65,7 @@ describe('the fleet series', () => {
       await hh.rt.store.run(
         `INSERT INTO deliveries (event_id, webhook_id, gateway_id, sequence, status, attempts, api_version, last_status_code, created_at, updated_at)
          VALUES (?, ?, ?, 0, ?, 1, 2, ?, ?, ?)`,
-        [eventId, partner.webhookId, partner.gatewayId, status < 300 ? 'delivered' : 'failed', status, at, at],
+        [eventId, partner.webhookId, partner.gatewayId, status < 300 ? 'delivered' : died ? 'dead' : 'failed', status, at, died ? at + 2000 : at],
       );
       const d = await hh.rt.store.get<{ id: number }>('SELECT id FROM deliveries WHERE event_id = ?', [eventId]);
       await hh.rt.store.run('INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, duration_ms) VALUES (?, ?, ?, 10)', [
@@ -82,5 +85,18 @@ describe('the fleet series', () => {
     expect(s.events.DATA_POINT.slice(-2)).toEqual([2, 2]);
     expect(s.delivered.slice(-2)).toEqual([2, 2]);
     expect(s.failed.slice(-2)).toEqual([0, 0]);
+    expect(s.dead.slice(-2)).toEqual([0, 0]);
+  });
+
+  it('splits deliveries by outcome: delivered, failed to be retried, and dead when they died', async () => {
+    const lastMinute = Date.UTC(2026, 5, 1, 11, 59);
+    await traffic(lastMinute, 50_000, 60, 200);
+    await traffic(lastMinute, 50_000, 30, 503);
+    await traffic(lastMinute, 50_000, 12, 503, true); // their last attempts: dead, not failed
+    const s = await fleetSeries(hh.rt.store, 'hour', NOW);
+    expect(s.delivered.at(-2)).toBe(1);
+    expect(s.failed.at(-2)).toBe(0.5);
+    expect(s.dead.at(-2)).toBe(0.2);
+    expect(s.dead.slice(0, -2).every((v) => v === 0)).toBe(true);
   });
 });

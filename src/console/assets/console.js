@@ -125,6 +125,14 @@
   // A webhook's minutes without attempts are gaps: points show a lone minute between them.
   const dots = { points: { show: true, size: 5 } };
   const ms = (_, ticks) => ticks.map((v) => (v === null ? '' : `${v} ms`));
+  const perSecond = (_, ticks) => ticks.map((v) => `${v}/s`);
+  // The footer says "times in UTC": so do the time axes and the cursor's legend.
+  const utc = (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
+  const hhmm = (_, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(11, 16));
+  const when = { value: (_, t) => (t === null ? '—' : `${new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ')}Z`) };
+  // Counts: whole-number ticks from 0.
+  const whole = { y: { range: (_u, _min, max) => [0, Math.max(4, max ?? 0)] } };
+  const wholeAxis = () => axis({ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6] });
   const SHAPES = {
     webhook: (d) => ({
       data: [d.times, d.successRate.map((v) => (v === null ? null : v * 100)), d.p50, d.p99],
@@ -140,18 +148,45 @@
     events: (d) => ({
       data: [d.times, ...Object.values(d.events)],
       series: [{}, ...Object.keys(d.events).map((t, i) => line(t, PALETTE[i % PALETTE.length], { value: (_, v) => (v === null ? '—' : v.toFixed(2)) }))],
-      axes: [axis(), axis({ values: (_, t) => t.map((v) => `${v}/s`) })],
+      axes: [axis(), axis({ values: perSecond })],
     }),
     outcomes: (d) => ({
-      data: [d.times, d.delivered, d.failed],
-      series: [{}, line('2xx', '#22c55e'), line('failed', '#ef4444')],
-      axes: [axis(), axis({ values: (_, t) => t.map((v) => `${v}/s`) })],
+      data: [d.times, d.delivered, d.failed, d.dead],
+      series: [{}, line('delivered', '#22c55e'), line('failed, retried', '#f97316'), line('dead', '#ef4444', { dash: [6, 4] })],
+      axes: [axis(), axis({ values: perSecond })],
+    }),
+    // Counters sampled once a minute (a gap where none was taken: points show a lone sample).
+    gateways: (d) => ({
+      data: [d.times, d.samples.gatewaysOnline, d.samples.gatewaysOffline],
+      series: [{}, line('online', '#22c55e', dots), line('offline', '#94a3b8', dots)],
+      scales: whole,
+      axes: [axis(), wholeAxis()],
+    }),
+    queue: (d) => ({
+      data: [d.times, d.samples.queueDepth, d.samples.oldestDueAge],
+      series: [{}, line('queued', '#3b82f6', dots), line('oldest due, s', '#f97316', { ...dots, scale: 's', dash: [6, 4] })],
+      scales: { ...whole, s: { range: (_u, _min, max) => [0, Math.max(1, max ?? 0)] } },
+      axes: [axis(), wholeAxis(), axis({ scale: 's', side: 1, grid: { show: false }, values: (_, t) => t.map((v) => `${v} s`) })],
+    }),
+    endpoints: (d) => ({
+      data: [d.times, d.samples.failingEndpoints, d.samples.openCircuits],
+      series: [{}, line('failing', '#f97316', dots), line('circuit open', '#ef4444', { ...dots, dash: [6, 4] })],
+      scales: whole,
+      axes: [axis(), wholeAxis()],
+    }),
+    deadLetters: (d) => ({
+      data: [d.times, d.samples.deadLetters],
+      series: [{}, line('dead', '#ef4444', dots)],
+      scales: whole,
+      axes: [axis(), wholeAxis()],
     }),
   };
   // The system's theme can change under an open page (and the browser tests switch it).
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     for (const redraw of redraws) redraw();
   });
+  // Charts of one source share one request: the fleet page's six charts are one query every 15 s.
+  const bySource = new Map();
   for (const fig of $$('[data-chart]')) {
     const plotEl = $('.plot', fig);
     let plot;
@@ -160,20 +195,32 @@
       if (!last || !window.uPlot) return;
       plot?.destroy();
       const shape = SHAPES[fig.dataset.chart](last);
-      plot = new uPlot({ width: Math.max(plotEl.clientWidth, 260), height: 220, cursor: { drag: { x: false, y: false } }, ...shape }, shape.data, plotEl);
+      shape.series[0] = when;
+      shape.axes[0] = axis({ values: hhmm });
+      plot = new uPlot({ width: Math.max(plotEl.clientWidth, 260), height: 220, tzDate: utc, cursor: { drag: { x: false, y: false } }, ...shape }, shape.data, plotEl);
     };
+    redraws.push(draw);
+    if (!bySource.has(fig.dataset.src)) bySource.set(fig.dataset.src, []);
+    bySource.get(fig.dataset.src).push({
+      webhook: fig.dataset.chart === 'webhook',
+      show: (data) => {
+        last = data;
+        draw();
+      },
+    });
+    new ResizeObserver(() => plot && plot.width !== plotEl.clientWidth && plot.setSize({ width: Math.max(plotEl.clientWidth, 260), height: 220 })).observe(plotEl);
+  }
+  for (const [src, charts] of bySource) {
     const load = async () => {
       try {
-        const res = await fetch(fig.dataset.src, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+        const res = await fetch(src, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
         if (res.ok) {
-          last = await res.json();
-          draw();
+          const data = await res.json();
+          for (const chart of charts) chart.show(data);
         }
       } catch {}
     };
-    redraws.push(draw);
     load();
-    setInterval(load, fig.dataset.chart === 'webhook' ? 30_000 : 15_000);
-    new ResizeObserver(() => plot && plot.width !== plotEl.clientWidth && plot.setSize({ width: Math.max(plotEl.clientWidth, 260), height: 220 })).observe(plotEl);
+    setInterval(load, charts.some((c) => c.webhook) ? 30_000 : 15_000);
   }
 })();

@@ -5,6 +5,7 @@ import { packageVersion } from '../../util/packageVersion.js';
 import { guard } from '../guard.js';
 import type { LiveStreams } from '../live.js';
 import { listCompanies } from '../queries/companies.js';
+import { lastFailure } from '../queries/lastFailure.js';
 import { fleetSeries, sharedFleetCounters } from '../queries/fleet.js';
 import type { Range } from '../queries/timeSeries.js';
 import { sendPage } from '../render.js';
@@ -32,17 +33,22 @@ export function operatorRoutes(rt: Runtime, live: LiveStreams): FastifyPluginAsy
 
     app.get<{ Querystring: { range: Range } }>(
       '/series',
-      consoleSchema('getConsoleFleetSeries', 'Events per second by type and attempts per second by outcome, per minute of the last hour', {
+      consoleSchema('getConsoleFleetSeries', 'Events per second by type, deliveries per second by outcome (delivered, failed, dead) and the fleet counters sampled each minute, per minute of the last hour (or quarter hour of the day)', {
         querystring: { type: 'object', properties: { range: { type: 'string', enum: ['hour', 'day'], default: 'hour' } } },
       }),
-      async (request) => fleetSeries(rt.store, request.query.range, rt.clock.now()),
+      async (request) => fleetSeries(rt.store, request.query.range, rt.clock.now(), await fleetCounters()),
     );
 
     app.get('/webhooks', consoleSchema('showConsoleTroubledWebhooks', 'Failing, disabled, broken and auto-upgraded webhooks across companies'), async (request, reply) => {
       const now = rt.clock.now();
       const lists = await Promise.all(WEBHOOK_TROUBLES.map(async (status) => ({ status, rows: await listTroubledWebhooks(rt.store, status, 200, now) })));
+      // Why a failing one fails: what its endpoint last answered.
+      const failing = lists.find((l) => l.status === 'failing')?.rows ?? [];
+      const failures = new Map(
+        await Promise.all(failing.map(async (w) => [w.id, await lastFailure(rt.store, w.id, w.failingSince ? Date.parse(w.failingSince) : 0)] as const)),
+      );
       const names = new Map((await listCompanies(rt.store)).map((c) => [c.id, c.name]));
-      return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, now });
+      return sendPage(reply, 'operator/webhooks', { title: 'Webhooks in trouble', nav: 'troubled', ...base(request), lists, names, failures, now });
     });
 
     app.get('/companies', consoleSchema('showConsoleCompanies', 'Companies and their API keys'), async (request, reply) => {

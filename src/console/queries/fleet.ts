@@ -10,6 +10,7 @@ import { CONNECTIVITY_KEY, REPORTED_ONLINE } from '../../rules/connectivity.js';
 import { cachedQueueCount, countQueued } from '../../metrics/queueStats.js';
 import type { Db } from '../../store/db.js';
 import type { Clock } from '../../util/clock.js';
+import { type FleetSamples, fleetSamples } from './fleetSamples.js';
 import { bucketSeconds, bucketTimes, type Range, windowOf } from './timeSeries.js';
 
 export interface FleetCounters {
@@ -97,15 +98,27 @@ export interface FleetSeries {
   times: number[];
   /** Events per second, by type. */
   events: Record<string, number[]>;
-  /** Attempts per second: answered 2xx, and not. */
+  /**
+   * Deliveries per second by outcome, as `hearthook_deliveries_total` counts them: attempts
+   * answered 2xx, failed attempts to be retried, and deliveries that died (no attempt left).
+   */
   delivered: number[];
   failed: number[];
+  dead: number[];
+  /** The fleet counters sampled once a minute (fleetSamples.ts), per bucket; null where none was taken. */
+  samples: FleetSamples;
 }
 
-/** Events/s by type and attempts/s by outcome over `range`, per bucket. */
-export async function fleetSeries(db: Db, range: Range, now: number): Promise<FleetSeries> {
+/**
+ * Events/s by type and deliveries/s by outcome over `range`, per bucket, and the sampled counters.
+ * A delivery's death is counted when it died (`updated_at`, through the partial index
+ * deliveries_died of migration 024); its last failed attempt is then not counted as `failed`. A
+ * dead delivery retried or recovered since leaves the dead count of its minute.
+ * `current` (the live counters) fills the current bucket of the samples.
+ */
+export async function fleetSeries(db: Db, range: Range, now: number, current?: FleetCounters): Promise<FleetSeries> {
   const w = windowOf(range, now);
-  const [events, attempts] = await Promise.all([
+  const [events, attempts, died, samples] = await Promise.all([
     db.all<{ bucket: number | string; type: string; n: number | string }>(
       'SELECT CAST((created_at - ?) / ? AS INTEGER) AS bucket, type, COUNT(*) AS n FROM events WHERE created_at >= ? GROUP BY 1, 2',
       [w.from, w.stepMs, w.from],
@@ -116,21 +129,28 @@ export async function fleetSeries(db: Db, range: Range, now: number): Promise<Fl
          FROM delivery_attempts a WHERE attempted_at >= ? GROUP BY 1`,
       [w.from, w.stepMs, w.from],
     ),
+    db.all<{ bucket: number | string; n: number | string }>(
+      "SELECT CAST((updated_at - ?) / ? AS INTEGER) AS bucket, COUNT(*) AS n FROM deliveries WHERE status = 'dead' AND updated_at >= ? GROUP BY 1",
+      [w.from, w.stepMs, w.from],
+    ),
+    fleetSamples(db, w, current),
   ]);
   const zeros = () => new Array<number>(w.buckets).fill(0);
-  const series: FleetSeries = { times: bucketTimes(w), events: {}, delivered: zeros(), failed: zeros() };
+  const series: FleetSeries = { times: bucketTimes(w), events: {}, delivered: zeros(), failed: zeros(), dead: zeros(), samples };
+  const inWindow = (bucket: number | string) => Number(bucket) >= 0 && Number(bucket) < w.buckets;
   for (const type of EVENT_TYPES) series.events[type] = zeros();
-  for (const r of events) {
-    const b = Number(r.bucket);
-    if (b < 0 || b >= w.buckets) continue;
+  for (const r of events.filter((r) => inWindow(r.bucket))) {
     if (!series.events[r.type]) series.events[r.type] = zeros();
-    series.events[r.type][b] = Number(r.n) / bucketSeconds(w, b);
+    series.events[r.type][Number(r.bucket)] = Number(r.n) / bucketSeconds(w, Number(r.bucket));
   }
-  for (const r of attempts) {
+  const deaths = zeros();
+  for (const r of died.filter((r) => inWindow(r.bucket))) deaths[Number(r.bucket)] = Number(r.n);
+  for (const r of attempts.filter((r) => inWindow(r.bucket))) {
     const b = Number(r.bucket);
-    if (b < 0 || b >= w.buckets) continue;
     series.delivered[b] = Number(r.ok) / bucketSeconds(w, b);
-    series.failed[b] = (Number(r.n) - Number(r.ok)) / bucketSeconds(w, b);
+    // A death without an attempt (a deleted webhook's queue) or a minute apart from its attempt is rare: never below 0.
+    series.failed[b] = Math.max(0, Number(r.n) - Number(r.ok) - deaths[b]) / bucketSeconds(w, b);
   }
+  for (let b = 0; b < w.buckets; b++) series.dead[b] = deaths[b] / bucketSeconds(w, b);
   return series;
 }
