@@ -85,6 +85,18 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
     await expectCall(hh.app, 'PATCH', `/v1/webhooks/${webhook.id}`, partner.headers, { ordering }, 200);
   }
 
+  /**
+   * Whether another connection's statement containing `statement` waits for a lock now
+   * (PostgreSQL): how the tests below see that one transaction holds another up, without sleeping.
+   */
+  async function waitsForLock(statement: string): Promise<boolean> {
+    const row = await hh.rt.store.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND position(? in query) > 0",
+      [statement],
+    );
+    return Number(row?.n) > 0;
+  }
+
   async function round(dispatcher: Dispatcher): Promise<void> {
     await dispatcher.tick();
     await dispatcher.idle();
@@ -98,7 +110,6 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
       const fanOutOne = (tx: Parameters<typeof fanOut>[0]) =>
         fanOut(tx, hh.clock.now(), [{ type: 'CONNECTIVITY_STATUS', gatewayId: gateways[0], data: { connectivityStatus: 'DISCONNECTED' } }], hh.rt.recipients);
       let commit: () => void = () => {};
-      const settled = (p: Promise<unknown>) => Promise.race([p.then(() => true), new Promise((r) => setTimeout(() => r(false), 300))]);
       try {
         // A fan-out that read the webhook as NONE has not committed when the switch comes: the switch waits, then lines its row up.
         let fanned!: () => void;
@@ -113,8 +124,12 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
           });
         });
         await written;
-        const switching = other.run("UPDATE webhooks SET ordering = 'GATEWAY' WHERE id = ?", [webhook.id]);
-        expect(await settled(switching)).toBe(false);
+        let switchDone = false;
+        const switching = other.run("UPDATE webhooks SET ordering = 'GATEWAY' WHERE id = ?", [webhook.id]).then(() => {
+          switchDone = true;
+        });
+        await until(() => waitsForLock("SET ordering = 'GATEWAY'"), 'the switch to wait for the fan-out under way');
+        expect(switchDone).toBe(false);
         commit();
         await fanning;
         await switching;
@@ -137,8 +152,12 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
           });
         });
         await updated;
-        const fanning2 = hh.rt.store.transaction(fanOutOne);
-        expect(await settled(fanning2)).toBe(false);
+        let fanOutDone = false;
+        const fanning2 = hh.rt.store.transaction(fanOutOne).then(() => {
+          fanOutDone = true;
+        });
+        await until(() => waitsForLock('recipients_version_locked'), 'the fan-out to wait for the switch under way');
+        expect(fanOutDone).toBe(false);
         commit();
         await switch2;
         await fanning2;
@@ -156,7 +175,6 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
       await emit(1);
       const locker = await openStore(hh.rt.config.database);
       const switcher = await openStore(hh.rt.config.database);
-      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
       let release: () => void = () => {};
       try {
         // Another transaction holds one of the queued rows: the switch waits for it in its line-up, its locks held.
@@ -173,14 +191,14 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
         });
         await isLocked;
         const switching = switcher.run("UPDATE webhooks SET ordering = 'GATEWAY' WHERE id = ?", [webhook.id]);
-        await pause(200);
+        await until(() => waitsForLock("SET ordering = 'GATEWAY'"), 'the switch to wait for the locked queued row');
         // A contract change bumps recipients_version, then its event's fan-out takes the ordering lock.
         const contract = hh.rt.store.transaction(async (tx) => {
           await tx.run('UPDATE contracts SET status = status WHERE gateway_id = ? AND company_id = ?', [gateways[1], partner.companyId]);
           const data = { previousStatus: 'ACTIVE', status: 'ACTIVE', companyId: partner.companyId };
           await fanOut(tx, hh.clock.now(), [{ type: 'CONTRACT_STATUS', gatewayId: gateways[1], forCompany: partner.companyId, data }], hh.rt.recipients);
         });
-        await pause(200);
+        await until(() => waitsForLock('UPDATE contracts SET status = status'), 'the contract change to wait for the switch');
         release();
         await holding;
         await switching;
@@ -190,6 +208,47 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
         release();
         await locker.close();
         await switcher.close();
+      }
+    },
+  );
+
+  it.runIf(testPostgresUrl())(
+    'on PostgreSQL, a switch that PostgreSQL aborts to break a deadlock with a health write of the same webhook is tried again: the PATCH answers 200',
+    async () => {
+      await emit(1);
+      const dispatcherLike = await openStore(hh.rt.config.database);
+      let release: () => void = () => {};
+      let healthWritten = false;
+      try {
+        // As a dispatcher recording outcomes does: queued rows first, then the webhook's health.
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => {
+          locked = r;
+        });
+        const recording = dispatcherLike.transaction(async (tx) => {
+          await tx.all(`SELECT id FROM deliveries WHERE webhook_id = ? ${tx.dialect.lockRows}`, [webhook.id]);
+          locked();
+          await until(() => waitsForLock('UPDATE webhooks SET ordering ='), 'the switch to wait for the queued rows');
+          // The switch holds the webhook's row and waits for the queued rows: a deadlock, which
+          // PostgreSQL breaks by aborting the switch, the first of the two to wait.
+          await tx.run('UPDATE webhooks SET failing_since = ? WHERE id = ?', [hh.clock.now(), webhook.id]);
+          healthWritten = true;
+          await new Promise<void>((r) => {
+            release = r;
+          });
+        });
+        await isLocked;
+        const patch = hh.app.inject({ method: 'PATCH', url: `/v1/webhooks/${webhook.id}`, headers: partner.headers, payload: { ordering: 'GATEWAY' } });
+        await until(() => healthWritten, 'the deadlock to be broken');
+        release();
+        await recording;
+        const res = await patch;
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().ordering).toBe('GATEWAY');
+        expect((await rows()).map((r) => r[3])).toEqual([1, 1]);
+      } finally {
+        release();
+        await dispatcherLike.close();
       }
     },
   );

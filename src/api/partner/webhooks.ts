@@ -6,6 +6,7 @@ import type { EventType } from '../../domain/eventTypes.js';
 import { capReached, checkEventTypeCap } from '../../limits/caps.js';
 import type { Runtime } from '../../runtime.js';
 import type { Db } from '../../store/db.js';
+import { retryDeadlocked } from '../../store/retryDeadlocked.js';
 import { newId } from '../../util/ids.js';
 import { currentMajor, unsupportedReason } from '../../versions/registry.js';
 import { badRequest, notFound } from '../httpError.js';
@@ -113,27 +114,31 @@ export async function patchWebhook(rt: Runtime, id: string, companyId: string, b
     return [column, store(value, rt)] as const;
   });
   const now = rt.clock.now();
-  return rt.store.transaction(async (tx) => {
-    const before = await findOwnWebhook(tx, id, companyId);
-    // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
-    // disable job would strike again at once; disabling it records when and why.
-    if (body.enabled !== undefined) {
-      await tx.run(
-        body.enabled
-          ? 'UPDATE webhooks SET failing_since = NULL, disabled_at = NULL, disabled_reason = NULL WHERE id = ? AND enabled = 0'
-          : "UPDATE webhooks SET disabled_at = ?, disabled_reason = 'disabled by the partner' WHERE id = ? AND enabled = 1",
-        body.enabled ? [id] : [now, id],
-      );
-    }
-    await tx.run(`UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`, [
-      ...changes.map(([, value]) => value),
-      now,
-      id,
-    ]);
-    const after = await findOwnWebhook(tx, id, companyId);
-    await recordAudit(tx, actor, now, { companyId, action: 'webhook.update', target: id, before: webhookJson(before), after: webhookJson(after) });
-    return after;
-  });
+  // A switch to GATEWAY lines up the webhook's queue (migration 022's trigger) while holding its
+  // row; a dispatcher recording a health change of the same webhook locks them the other way round.
+  return retryDeadlocked(() =>
+    rt.store.transaction(async (tx) => {
+      const before = await findOwnWebhook(tx, id, companyId);
+      // Endpoint health (issue 4): re-enabling a disabled webhook starts its health afresh, or the
+      // disable job would strike again at once; disabling it records when and why.
+      if (body.enabled !== undefined) {
+        await tx.run(
+          body.enabled
+            ? 'UPDATE webhooks SET failing_since = NULL, disabled_at = NULL, disabled_reason = NULL WHERE id = ? AND enabled = 0'
+            : "UPDATE webhooks SET disabled_at = ?, disabled_reason = 'disabled by the partner' WHERE id = ? AND enabled = 1",
+          body.enabled ? [id] : [now, id],
+        );
+      }
+      await tx.run(`UPDATE webhooks SET ${changes.map(([column]) => `${column} = ?`).join(', ')}, updated_at = ? WHERE id = ?`, [
+        ...changes.map(([, value]) => value),
+        now,
+        id,
+      ]);
+      const after = await findOwnWebhook(tx, id, companyId);
+      await recordAudit(tx, actor, now, { companyId, action: 'webhook.update', target: id, before: webhookJson(before), after: webhookJson(after) });
+      return after;
+    }),
+  );
 }
 
 const security = [{ partnerKey: [] }];
