@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryIds } from '../../src/api/deliveryIds.js';
-import { type Harness, startHarness } from '../recovery/harness.js';
-import { ConsoleSession } from './consoleSession.js';
+import type { Harness } from '../recovery/harness.js';
+import { type ConsoleSession, startSignedInPartner } from './consoleSession.js';
 
 /** A partner's actions in the console say what they did, and a form sent twice does it once. */
 describe('console actions', () => {
@@ -10,10 +10,7 @@ describe('console actions', () => {
   let session: ConsoleSession;
 
   beforeEach(async () => {
-    h = await startHarness({ retrySchedule: [0] });
-    partner = await h.partner();
-    session = new ConsoleSession(h.hh.app);
-    expect((await session.signIn(partner.headers['x-api-key'])).statusCode).toBe(303);
+    ({ h, partner, session } = await startSignedInPartner({ retrySchedule: [0] }));
   });
   afterEach(() => h.close());
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryIds } from '../../src/api/deliveryIds.js';
-import { type Harness, startHarness } from '../recovery/harness.js';
-import { ConsoleSession } from './consoleSession.js';
+import type { Harness } from '../recovery/harness.js';
+import { type ConsoleSession, startSignedInPartner } from './consoleSession.js';
 
 describe('the console and ordering per gateway', () => {
   let h: Harness;
@@ -9,10 +9,7 @@ describe('the console and ordering per gateway', () => {
   let session: ConsoleSession;
 
   beforeEach(async () => {
-    h = await startHarness();
-    partner = await h.partner();
-    session = new ConsoleSession(h.hh.app);
-    expect((await session.signIn(partner.headers['x-api-key'])).statusCode).toBe(303);
+    ({ h, partner, session } = await startSignedInPartner());
   });
   afterEach(() => h.close());
 

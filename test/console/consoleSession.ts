@@ -1,3 +1,4 @@
+import { startHarness } from '../recovery/harness.js';
 import type { FastifyInstance } from 'fastify';
 
 /** A browser-like session against the console through `app.inject`: cookies kept, CSRF token read from pages. */
@@ -52,4 +53,17 @@ export class ConsoleSession {
     if (res.statusCode === 303) await this.get(String(res.headers.location));
     return res;
   }
+}
+
+/**
+ * A harness (test/recovery/harness.ts) with one partner signed in to the console, for the tests
+ * of the partner's pages and actions.
+ */
+export async function startSignedInPartner(overrides: Parameters<typeof startHarness>[0] = {}) {
+  const h = await startHarness(overrides);
+  const partner = await h.partner();
+  const session = new ConsoleSession(h.hh.app);
+  const signedIn = await session.signIn(partner.headers['x-api-key']);
+  if (signedIn.statusCode !== 303) throw new Error(`sign-in answered ${signedIn.statusCode}`);
+  return { h, partner, session };
 }

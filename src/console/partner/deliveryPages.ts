@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError } from '../../api/httpError.js';
+import { badRequest, HttpError } from '../../api/httpError.js';
 import { type DeliveryIds, deliveryIds } from '../../api/deliveryIds.js';
 import { type DeliveryFilter, type DeliveryRow, findOwnDelivery, listAttempts, listDeliveries } from '../../api/partner/deliveryQueries.js';
-import { findOwnWebhook, listWebhooks } from '../../api/partner/webhooks.js';
+import { findOwnWebhook, listWebhooks, type WebhookRow } from '../../api/partner/webhooks.js';
 import { DELIVERY_STATUSES } from '../../api/schemas.js';
 import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { retryOwnDelivery } from '../../api/partner/deliveryActions.js';
@@ -22,9 +22,10 @@ interface LogQuery {
   gatewayId?: string;
   webhookId?: string;
   since?: string;
+  after?: string;
 }
 
-/** The log's filters, as the form sends them (empty fields are no filter). */
+/** The log's filters, as the form sends them (empty fields are no filter), and its cursor. */
 const logQuerySchema = {
   type: 'object',
   additionalProperties: false,
@@ -33,7 +34,8 @@ const logQuerySchema = {
     eventType: { type: 'string', enum: ['', ...EVENT_TYPES] },
     gatewayId: { type: 'string', pattern: '^[0-9]{0,20}$' },
     webhookId: { type: 'string', maxLength: 100 },
-    since: { type: 'string', pattern: '^(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(:\\d\\d)?Z?)?$', description: 'UTC, e.g. 2026-06-01T12:00' },
+    since: { type: 'string', maxLength: 40, description: 'UTC, e.g. 2026-06-01T12:00' },
+    after: { type: 'string', maxLength: 100, description: "the API's cursor: the deliveries older than this one (the Older link)" },
   },
 };
 
@@ -42,17 +44,37 @@ const PAGE_ROWS = 50;
 /** How often a live log looks for new and changed deliveries. */
 const LIVE_TICK_MS = 1000;
 
-function filterOf(request: FastifyRequest<{ Querystring: LogQuery }>): DeliveryFilter {
+/**
+ * The log's filter from its query. A value that cannot be one (a date that does not exist, a
+ * cursor this log did not give out, another company's webhook) is a 400 naming the field, never
+ * an empty log that looks like "no deliveries".
+ */
+function filterOf(request: FastifyRequest<{ Querystring: LogQuery }>, ids: DeliveryIds, webhooks: readonly { id: string }[]): DeliveryFilter {
   const q = request.query;
+  if (q.webhookId && !webhooks.some((w) => w.id === q.webhookId)) throw badRequest('/querystring/webhookId', `"${q.webhookId}" is not one of your webhooks`);
+  const before = q.after ? ids.decode(q.after) : undefined;
+  if (q.after && before === undefined) throw badRequest('/querystring/after', 'is not a cursor this log gave out (follow its Older link)');
   return {
     companyId: companyOf(request),
     status: q.status || undefined,
     eventType: q.eventType || undefined,
     gatewayId: q.gatewayId || undefined,
     webhookId: q.webhookId || undefined,
-    since: q.since ? Date.parse(q.since.endsWith('Z') ? q.since : `${q.since}Z`) : undefined,
+    since: q.since ? sinceOf(q.since) : undefined,
+    before,
     limit: PAGE_ROWS,
   };
+}
+
+/** A `since` as the form's datetime-local sends it (UTC, minutes or seconds), in ms. */
+function sinceOf(text: string): number {
+  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z?$/.test(text) ? (text.endsWith('Z') ? text : `${text}Z`) : '';
+  const ms = Date.parse(iso);
+  // Date.parse rolls 2026-02-30 over into March: only a time that prints back as written is one.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, iso.length - 1) !== iso.slice(0, -1)) {
+    throw badRequest('/querystring/since', `"${text}" is not a date and time (UTC), e.g. 2026-06-01T12:00`);
+  }
+  return ms;
 }
 
 /** The store's key of a public delivery id from a URL (`dlv_…`, as the API shows it). */
@@ -62,9 +84,19 @@ async function deliveryId(rt: Runtime, text: string): Promise<number> {
   return id;
 }
 
-/** A row as the templates show it: its public id, never the store's key. */
-const rowHtml = (row: DeliveryRow, ids: DeliveryIds, csrf: string, now: number) =>
-  renderPartial('partner/deliveryRow', { d: row, publicId: ids.encode(row.id), waitingFor: waitingFor(row, ids), csrf, now });
+/** A row as the templates show it: its public id, never the store's key, and its webhook's name. */
+const rowHtml = (row: DeliveryRow, ids: DeliveryIds, csrf: string, now: number, webhooks: ReadonlyMap<string, string>) =>
+  renderPartial('partner/deliveryRow', {
+    d: row,
+    publicId: ids.encode(row.id),
+    waitingFor: waitingFor(row, ids),
+    webhook: webhooks.get(row.webhook_id) ?? row.webhook_id,
+    csrf,
+    now,
+  });
+
+/** Webhook id → what the log calls it (its description, else its URL). */
+const webhookNames = (webhooks: readonly WebhookRow[]) => new Map(webhooks.map((w) => [w.id, w.description || w.url]));
 
 /** The public id of the delivery a GATEWAY-ordered one waits for (deliveryQueries.ts), if any. */
 const waitingFor = (row: DeliveryRow, ids: DeliveryIds): string | undefined =>
@@ -75,26 +107,32 @@ const idParams = { params: { type: 'object', properties: { id: { type: 'string',
 export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStreams): void {
   app.get<{ Querystring: LogQuery }>(
     '/deliveries',
-    consoleSchema('showConsoleDeliveries', 'The delivery log, newest first, filtered by status, event type, gateway, webhook and time', {
-      querystring: logQuerySchema,
-    }),
+    consoleSchema('showConsoleDeliveries', 'The delivery log, newest first, filtered by status, event type, gateway, webhook and time, paged with after (the Older link); 400 naming a filter that cannot be one', { querystring: logQuerySchema }, [400, 404]),
     async (request, reply) => {
-      const filter = filterOf(request);
-      const [rows, webhooks, ids] = await Promise.all([listDeliveries(rt.store, filter), listWebhooks(rt.store, filter.companyId), deliveryIds(rt.store)]);
+      const [webhooks, ids] = await Promise.all([listWebhooks(rt.store, companyOf(request)), deliveryIds(rt.store)]);
+      const filter = filterOf(request, ids, webhooks);
+      const rows = await listDeliveries(rt.store, filter);
       const now = rt.clock.now();
       const csrf = request.consoleSession.csrfToken;
-      const live = `/console/deliveries/live?${new URLSearchParams(request.query as Record<string, string>)}`;
+      const query = Object.fromEntries(Object.entries(request.query as Record<string, string>).filter(([, v]) => v !== ''));
+      const live = `/console/deliveries/live?${new URLSearchParams(query)}`;
+      const { after: _, ...filters } = query;
+      // As the API pages: a full page may have older ones (an empty last page is the price of not counting).
+      const older = rows.length === PAGE_ROWS ? `/console/deliveries?${new URLSearchParams({ ...filters, after: ids.encode(rows[rows.length - 1].id) })}` : undefined;
+      const names = webhookNames(webhooks);
       return sendPage(reply, 'partner/deliveries', {
         title: 'Deliveries',
         nav: 'deliveries',
         session: request.consoleSession,
         version: packageVersion,
-        rows: rows.map((d) => rowHtml(d, ids, csrf, now)),
+        rows: rows.map((d) => rowHtml(d, ids, csrf, now, names)),
         query: request.query,
         webhooks,
         statuses: DELIVERY_STATUSES,
         eventTypes: EVENT_TYPES,
         live,
+        older,
+        newest: query.after ? `/console/deliveries?${new URLSearchParams(filters)}` : undefined,
       });
     },
   );
@@ -106,14 +144,15 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
     }),
     async (request, reply) => {
       const csrf = request.consoleSession.csrfToken;
-      const ids = await deliveryIds(rt.store);
-      const log = new DeliveryLogStream(rt.store, filterOf(request));
+      const [webhooks, ids] = await Promise.all([listWebhooks(rt.store, companyOf(request)), deliveryIds(rt.store)]);
+      const names = webhookNames(webhooks);
+      const log = new DeliveryLogStream(rt.store, filterOf(request, ids, webhooks));
       // Before the stream opens (and the page shows it live): a row retried right away is tracked.
       await log.track();
       live.open(rt, request, reply, LIVE_TICK_MS, async () => {
         const now = rt.clock.now();
         const rows = await log.tick(now);
-        return rows.map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now) } }));
+        return rows.map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now, names) } }));
       });
     },
   );
