@@ -54,3 +54,24 @@ export async function seedHistory(rt: Runtime, companyId: string, gatewayId: str
   });
   return webhookId;
 }
+
+/**
+ * An hour of once-a-minute fleet samples (what the scheduler job sample-fleet writes) telling
+ * the same story as `seedHistory`: the gateway online, a few deliveries queued at the busiest
+ * minutes, the endpoint failing through the rough patch in the middle of the hour, none dead.
+ * Returns how many it wrote.
+ */
+export async function seedFleetSamples(rt: Runtime): Promise<number> {
+  const now = rt.clock.now();
+  let written = 0;
+  for (let minute = 59; minute >= 1; minute--) {
+    const rough = minute > 24 && minute < 30;
+    const queued = rough ? 4 + (minute % 3) : Math.max(0, Math.round(2 * Math.sin(minute / 5)));
+    written += await rt.store.run(
+      `INSERT INTO fleet_samples (sampled_at, gateways_online, gateways_offline, queue_depth, oldest_due_age_ms, failing_endpoints, open_circuits, dead_letters)
+       VALUES (?, 1, 0, ?, ?, ?, 0, 0) ON CONFLICT (sampled_at) DO NOTHING`,
+      [now - minute * 60_000, queued, rough ? 5_000 + 800 * (minute % 4) : queued * 40, rough ? 1 : 0],
+    );
+  }
+  return written;
+}

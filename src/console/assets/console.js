@@ -124,6 +124,14 @@
   const line = (label, color, extra = {}) => ({ label, stroke: color, width: 2, points: { show: false }, ...extra });
   // A webhook's minutes without attempts are gaps: points show a lone minute between them.
   const dots = { points: { show: true, size: 5 } };
+  // Sampled counters: a point only for a sample with no neighbour (the first one, the current minute).
+  const lone = {
+    points: {
+      show: true,
+      size: 5,
+      filter: (u, si) => u.data[si].flatMap((v, i, d) => (v !== null && (d[i - 1] ?? null) === null && (d[i + 1] ?? null) === null ? [i] : [])),
+    },
+  };
   const ms = (_, ticks) => ticks.map((v) => (v === null ? '' : `${v} ms`));
   const perSecond = (_, ticks) => ticks.map((v) => `${v}/s`);
   // The footer says "times in UTC": so do the time axes and the cursor's legend.
@@ -155,28 +163,28 @@
       series: [{}, line('delivered', '#22c55e'), line('failed, retried', '#f97316'), line('dead', '#ef4444', { dash: [6, 4] })],
       axes: [axis(), axis({ values: perSecond })],
     }),
-    // Counters sampled once a minute (a gap where none was taken: points show a lone sample).
+    // Counters sampled once a minute (a gap where none was taken).
     gateways: (d) => ({
       data: [d.times, d.samples.gatewaysOnline, d.samples.gatewaysOffline],
-      series: [{}, line('online', '#22c55e', dots), line('offline', '#94a3b8', dots)],
+      series: [{}, line('online', '#22c55e', lone), line('offline', '#94a3b8', lone)],
       scales: whole,
       axes: [axis(), wholeAxis()],
     }),
     queue: (d) => ({
       data: [d.times, d.samples.queueDepth, d.samples.oldestDueAge],
-      series: [{}, line('queued', '#3b82f6', dots), line('oldest due, s', '#f97316', { ...dots, scale: 's', dash: [6, 4] })],
+      series: [{}, line('queued', '#3b82f6', lone), line('oldest due, s', '#f97316', { ...lone, scale: 's', dash: [6, 4] })],
       scales: { ...whole, s: { range: (_u, _min, max) => [0, Math.max(1, max ?? 0)] } },
       axes: [axis(), wholeAxis(), axis({ scale: 's', side: 1, grid: { show: false }, values: (_, t) => t.map((v) => `${v} s`) })],
     }),
     endpoints: (d) => ({
       data: [d.times, d.samples.failingEndpoints, d.samples.openCircuits],
-      series: [{}, line('failing', '#f97316', dots), line('circuit open', '#ef4444', { ...dots, dash: [6, 4] })],
+      series: [{}, line('failing', '#f97316', lone), line('circuit open', '#ef4444', { ...lone, dash: [6, 4] })],
       scales: whole,
       axes: [axis(), wholeAxis()],
     }),
     deadLetters: (d) => ({
       data: [d.times, d.samples.deadLetters],
-      series: [{}, line('dead', '#ef4444', dots)],
+      series: [{}, line('dead', '#ef4444', lone)],
       scales: whole,
       axes: [axis(), wholeAxis()],
     }),
