@@ -81,4 +81,58 @@ describe('console actions', () => {
     await h.hh.rt.store.run('UPDATE webhooks SET enabled = 0 WHERE id = ?', [partner.webhookId]);
     expect((await retry()).json().notice).toBe('Retry queued; the webhook is disabled: the delivery goes out when it is enabled again.');
   });
+
+  it('keeps the chosen type and version in the test-event form after sending', async () => {
+    const page = await session.get(`/console/webhooks/${partner.webhookId}`);
+    const majors = [...page.body.matchAll(/<option value="(\d+)"/g)].map((m) => m[1]);
+    const sent = await session.post(`/console/webhooks/${partner.webhookId}/test`, { _csrf: session.csrf, eventType: 'DATA_POINT', apiVersion: majors[0] });
+    expect(sent.statusCode).toBe(200);
+    expect(sent.body).toContain('data-test-payload');
+    expect(sent.body).toContain('<option selected>DATA_POINT</option>');
+    expect(sent.body).toContain(`<option value="${majors[0]}" selected>`);
+  });
+
+  it("says what the webhooks list's attempt counts are", async () => {
+    await h.emit(partner.gatewayId);
+    await h.deliverDue();
+    expect((await session.get('/console/webhooks')).body).toContain('1 attempt in 1 h, 1 in 24 h');
+  });
+});
+
+describe('the upgrade preview', () => {
+  let h: Harness;
+  let partner: Awaited<ReturnType<Harness['partner']>>;
+  let session: ConsoleSession;
+
+  beforeEach(async () => {
+    // At the test clock (2026-06-01) major 1 is deprecated and still supported, major 2 current.
+    const apiVersions = [
+      { major: 1, minor: 0, releasedAt: '2026-01-01' },
+      { major: 2, minor: 0, releasedAt: '2026-05-01' },
+    ];
+    ({ h, partner, session } = await startSignedInPartner({ apiVersions }));
+    await h.hh.rt.store.run('UPDATE webhooks SET api_version = 1 WHERE id = ?', [partner.webhookId]);
+  });
+  afterEach(() => h.close());
+
+  it("shows the webhook's latest delivery with its own sequence, or before any the example a test send delivers (sequence 0), and says which", async () => {
+    const before = await session.get(`/console/webhooks/${partner.webhookId}/upgrade?to=2`);
+    expect(before.statusCode).toBe(200);
+    expect(before.body).toContain('An example CONNECTIVITY_STATUS event, as a test send delivers it');
+    expect(before.body).toContain('000000000');
+    expect(before.body).not.toMatch(/&quot;sequence&quot;: [1-9]/);
+
+    await h.emit(partner.gatewayId);
+    await h.emit(partner.gatewayId);
+    const [, latest] = await h.hh.rt.store.all<{ event_id: string; sequence: number }>(
+      'SELECT event_id, sequence FROM deliveries WHERE webhook_id = ? ORDER BY id',
+      [partner.webhookId],
+    );
+    const after = await session.get(`/console/webhooks/${partner.webhookId}/upgrade?to=2`);
+    expect(after.body).toContain(`Your latest delivery, its CONNECTIVITY_STATUS event with sequence ${latest.sequence}`);
+    // Major 1 carries neither id nor sequence in its body; major 2 shows the delivery's own.
+    expect(after.body).toContain(`&quot;id&quot;: &quot;${latest.event_id}&quot;`);
+    expect(after.body).toContain(`&quot;sequence&quot;: ${latest.sequence},`);
+    expect(after.body).not.toContain('000000000');
+  });
 });

@@ -3,12 +3,14 @@ import { HttpError } from '../../api/httpError.js';
 import { recoverOwnDeliveries } from '../../api/partner/deliveryActions.js';
 import { sampleEvent, TestSender } from '../../api/partner/webhookTest.js';
 import { ALREADY_ROTATED, rotateSecret } from '../../api/partner/webhookSecrets.js';
-import { findOwnWebhook, patchWebhook } from '../../api/partner/webhooks.js';
+import { findOwnWebhook, patchWebhook, type WebhookRow } from '../../api/partner/webhooks.js';
+import { listDeliveries } from '../../api/partner/deliveryQueries.js';
+import { DeliveryTargets } from '../../delivery/loadDeliveryTargets.js';
 import { upgradeWebhook } from '../../api/partner/webhookUpgrade.js';
 import { EVENT_TYPES, type EventType } from '../../domain/eventTypes.js';
 import type { Runtime } from '../../runtime.js';
 import { packageVersion } from '../../util/packageVersion.js';
-import { RENDERERS } from '../../versions/renderEvent.js';
+import { RENDERERS, type StoredEvent } from '../../versions/renderEvent.js';
 import { effectiveMajor } from '../../versions/registry.js';
 import { companyOf } from '../guard.js';
 import { sendPage } from '../render.js';
@@ -26,6 +28,18 @@ const badField = (name: string, message: string) => new HttpError(400, `${name} 
 
 /** Pretty-printed JSON for a <pre>. */
 const pretty = (json: string) => JSON.stringify(JSON.parse(json), null, 2);
+
+/**
+ * The event the upgrade preview shows in both majors: the webhook's latest delivery as it was
+ * sent (its event and sequence), or, before its first (or once retention removed its event), the
+ * example a test send delivers (gateway 000000000, sequence 0, `"test": true`).
+ */
+async function previewEvent(rt: Runtime, webhook: WebhookRow, companyId: string, now: number): Promise<{ event: StoredEvent; sequence: number }> {
+  const [latest] = await listDeliveries(rt.store, { companyId, webhookId: webhook.id, limit: 1 });
+  const event = latest && (await new DeliveryTargets(rt.encrypter, rt.clock).events(rt.store, [latest.event_id])).get(latest.event_id);
+  if (latest && event) return { event, sequence: Number(latest.sequence) };
+  return { event: sampleEvent((JSON.parse(webhook.event_types) as EventType[])[0], now), sequence: 0 };
+}
 
 /** Webhook actions: enable/disable, ordering, rotate the secret, test send, recover since, upgrade. */
 export function webhookActions(app: FastifyInstance, rt: Runtime): void {
@@ -117,8 +131,8 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
       if (!RENDERERS[to] || to <= from) throw badField('to', `must be a major newer than ${from}`);
       const company = await rt.store.get<{ languages: string }>('SELECT languages FROM companies WHERE id = ?', [companyId]);
       const languages = JSON.parse(company?.languages ?? '["en"]') as string[];
-      const event = sampleEvent((JSON.parse(webhook.event_types) as EventType[])[0], now);
-      const render = (major: number) => pretty(RENDERERS[major](event, { sequence: 1, languages }));
+      const { event, sequence } = await previewEvent(rt, webhook, companyId, now);
+      const render = (major: number) => pretty(RENDERERS[major](event, { sequence, languages }));
       return sendPage(reply, 'partner/upgrade', {
         title: 'Upgrade the API version',
         nav: 'webhooks',
@@ -128,6 +142,8 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
         from,
         to,
         eventType: event.type,
+        example: sequence === 0,
+        sequence,
         before: render(from),
         after: render(to),
       });
