@@ -93,6 +93,11 @@ describe('the delivery log stream', () => {
     expect(rows.map((r) => Number(r.id))).toEqual(own.slice(0, 5));
     const below = await listDeliveries(h.hh.rt.store, { companyId: partner.companyId, limit: 5, before: own[4] });
     expect(below.map((r) => Number(r.id))).toEqual(own.slice(5));
+    // The dead ones are read through their own index and sorted: still newest first.
+    const dead = [own[6], own[1], own[3]];
+    await h.hh.rt.store.run(`UPDATE deliveries SET status = 'dead' WHERE id IN (${dead.join(', ')})`);
+    const deadRows = await listDeliveries(h.hh.rt.store, { companyId: partner.companyId, status: 'dead', limit: 2 });
+    expect(deadRows.map((r) => Number(r.id))).toEqual([own[1], own[3]]);
   });
 
   it(`remembers at most ${TRACKED_ROWS} rows, always the newest among them`, async () => {

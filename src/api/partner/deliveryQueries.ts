@@ -44,8 +44,6 @@ export interface DeliveryFilter {
   since?: number;
   /** Only ids below this one (paging, newest first). */
   before?: number;
-  /** Only ids at or above this one (a live log's tick: nothing below its page's last row). */
-  from?: number;
   limit: number;
 }
 
@@ -102,8 +100,11 @@ function listWebhookDeliveries(db: Db, filter: DeliveryFilter, webhookId: string
   narrow('d.gateway_id = ?', filter.gatewayId);
   narrow('d.created_at >= ?', filter.since);
   narrow('d.id < ?', filter.before);
-  narrow('d.id >= ?', filter.from);
-  return db.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY d.webhook_id DESC, d.id DESC LIMIT ?`, [...args, filter.limit]);
+  // The dead ones have their own partial index (deliveries_dead): read through it and sorted, as
+  // an order no index gives, rather than walking every delivery of the webhook for a few dead
+  // (?status=dead at 100,000 deliveries on SQLite: 15 → 0.3 ms).
+  const order = filter.status === 'dead' ? 'd.id + 0 DESC' : 'd.webhook_id DESC, d.id DESC';
+  return db.all<DeliveryRow>(`${SELECT_DELIVERY} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, [...args, filter.limit]);
 }
 
 /**
