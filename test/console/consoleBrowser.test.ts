@@ -233,6 +233,26 @@ describe('the console in a browser', () => {
     await op.goto(`${base}/console/operator/companies`);
     await capture(op, 'operator-companies');
 
+    // The operator's session holding every live view it may (10, held here: a browser opens 6
+    // connections per host at most): the next page says why it is not live. (That page is left
+    // unwatched: the refused stream's 429 is a console error by design.)
+    const cookie = (await operatorContext.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const held = new AbortController();
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const res = await fetch(`${base}/console/operator/live`, { headers: { cookie }, signal: held.signal });
+        expect(res.status).toBe(200);
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        let text = '';
+        while (!text.includes('event: counters')) text += new TextDecoder().decode((await reader.read()).value);
+      }),
+    );
+    const refused = await operatorContext.newPage();
+    await refused.goto(`${base}/console/operator`);
+    await expect(refused.locator('[data-live-refused]').textContent({ timeout: 20_000 })).resolves.toContain('live views open');
+    held.abort();
+    await refused.close();
+
     // On a phone.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const mobile = await newPage(phone);

@@ -46,10 +46,26 @@
   const setLive = (on) => {
     for (const dot of $$('[data-live-state]')) dot.classList.toggle('on', on);
   };
+  const refused = async (src) => {
+    const asked = new AbortController();
+    const res = await fetch(src, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal: asked.signal }).catch(() => undefined);
+    if (!res || res.ok) return asked.abort();
+    const problem = await res.json().catch(() => ({}));
+    const notice = document.createElement('p');
+    notice.className = 'notice notice-error';
+    notice.setAttribute('role', 'status');
+    notice.dataset.liveRefused = '';
+    notice.textContent = `Not live: ${problem.title ?? `the server answered ${res.status}`}.`;
+    $('#main')?.prepend(notice);
+  };
   const stream = (src, handlers) => {
     const source = new EventSource(src);
     source.onopen = () => setLive(true);
-    source.onerror = () => setLive(false);
+    source.onerror = () => {
+      setLive(false);
+      // Refused (e.g. this session has too many live views open), the browser does not retry: say why.
+      if (source.readyState === EventSource.CLOSED) refused(src);
+    };
     source.addEventListener('signed-out', () => {
       source.close();
       location.assign('/console/sign-in');
