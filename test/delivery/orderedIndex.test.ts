@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/delivery/dispatcher.js';
 import { fanOut } from '../../src/fanout/fanOut.js';
 import { loadMigrations } from '../../src/store/migrate.js';
+import type { Db } from '../../src/store/db.js';
 import { openStore } from '../../src/store/openStore.js';
 import { createGateway, createPartner, createWebhook, expectCall, pairActive, type Partner, type Webhook } from '../api/fixtures.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -97,6 +98,29 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
     return Number(row?.n) > 0;
   }
 
+  /**
+   * A transaction on `store` (another node) that locks the webhook's queued rows, as a dispatcher
+   * recording outcomes does, runs `meanwhile` and commits once `release` is called.
+   */
+  async function holdQueuedRows(store: Db, meanwhile: (tx: Db) => Promise<void> = async () => {}) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const done = store.transaction(async (tx) => {
+      await tx.all(`SELECT id FROM deliveries WHERE webhook_id = ? ${tx.dialect.lockRows}`, [webhook.id]);
+      locked();
+      await meanwhile(tx);
+      await released;
+    });
+    await Promise.race([isLocked, done]);
+    return { release, done };
+  }
+
   async function round(dispatcher: Dispatcher): Promise<void> {
     await dispatcher.tick();
     await dispatcher.idle();
@@ -178,18 +202,8 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
       let release: () => void = () => {};
       try {
         // Another transaction holds one of the queued rows: the switch waits for it in its line-up, its locks held.
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => {
-          locked = r;
-        });
-        const holding = locker.transaction(async (tx) => {
-          await tx.all(`SELECT id FROM deliveries WHERE webhook_id = ? ${tx.dialect.lockRows}`, [webhook.id]);
-          locked();
-          await new Promise<void>((r) => {
-            release = r;
-          });
-        });
-        await isLocked;
+        const holding = await holdQueuedRows(locker);
+        release = holding.release;
         const switching = switcher.run("UPDATE webhooks SET ordering = 'GATEWAY' WHERE id = ?", [webhook.id]);
         await until(() => waitsForLock("SET ordering = 'GATEWAY'"), 'the switch to wait for the locked queued row');
         // A contract change bumps recipients_version, then its event's fan-out takes the ordering lock.
@@ -200,7 +214,7 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
         });
         await until(() => waitsForLock('UPDATE contracts SET status = status'), 'the contract change to wait for the switch');
         release();
-        await holding;
+        await holding.done;
         await switching;
         await contract;
         expect((await rows()).map((r) => r[3])).toEqual([1, 1]);
@@ -221,27 +235,18 @@ describe('the ordering index holds only the deliveries that wait in a line', () 
       let healthWritten = false;
       try {
         // As a dispatcher recording outcomes does: queued rows first, then the webhook's health.
-        let locked!: () => void;
-        const isLocked = new Promise<void>((r) => {
-          locked = r;
-        });
-        const recording = dispatcherLike.transaction(async (tx) => {
-          await tx.all(`SELECT id FROM deliveries WHERE webhook_id = ? ${tx.dialect.lockRows}`, [webhook.id]);
-          locked();
+        const recording = await holdQueuedRows(dispatcherLike, async (tx) => {
           await until(() => waitsForLock('UPDATE webhooks SET ordering ='), 'the switch to wait for the queued rows');
           // The switch holds the webhook's row and waits for the queued rows: a deadlock, which
           // PostgreSQL breaks by aborting the switch, the first of the two to wait.
           await tx.run('UPDATE webhooks SET failing_since = ? WHERE id = ?', [hh.clock.now(), webhook.id]);
           healthWritten = true;
-          await new Promise<void>((r) => {
-            release = r;
-          });
         });
-        await isLocked;
+        release = recording.release;
         const patch = hh.app.inject({ method: 'PATCH', url: `/v1/webhooks/${webhook.id}`, headers: partner.headers, payload: { ordering: 'GATEWAY' } });
         await until(() => healthWritten, 'the deadlock to be broken');
         release();
-        await recording;
+        await recording.done;
         const res = await patch;
         expect(res.statusCode, res.body).toBe(200);
         expect(res.json().ordering).toBe('GATEWAY');
