@@ -3,8 +3,9 @@ import type { Db } from '../../store/db.js';
 
 /**
  * Rows a live log keeps up to date by id besides its filter's newest: the page's and those sent
- * since; the one longest neither changed nor among the newest is forgotten first. A page shows 50 and a busy log adds a few
- * a second, so this covers what a person is looking at; a re-read is one primary-key seek per id.
+ * since; the one longest neither changed nor among the newest is forgotten first. A page shows
+ * 50 and a busy log adds a few a second, so this covers what a person is looking at; a re-read
+ * is one primary-key seek per id.
  */
 export const TRACKED_ROWS = 300;
 /**
