@@ -109,7 +109,8 @@ export async function ingestBatch(rt: Runtime, messages: readonly GatewayMessage
  */
 export function lockGateways(tx: Db, gatewayIds: readonly string[]) {
   return tx.all<{ id: string; timezone: string; last_seen_at: number | null }>(
-    `SELECT id, timezone, last_seen_at FROM gateways WHERE id IN (${tx.dialect.jsonTextList}) ORDER BY id ${tx.dialect.lockRows}`,
+    `SELECT id, timezone, last_seen_at FROM gateways
+      WHERE id IN (${tx.dialect.jsonTextList}) AND ${tx.dialect.shareMessageIdsLock} ORDER BY id ${tx.dialect.lockRows}`,
     [JSON.stringify(gatewayIds)],
   );
 }

@@ -34,12 +34,14 @@ export async function noteRecentIds(store: Store, log: Logger, count: number): P
 /**
  * Moves the recent ids into `message_ids_kept`, sorted by their key, so each gateway's ids are
  * appended together, in one transaction: a reader sees every id in one table or the other (a
- * batch's check reads both in one statement). Only ids now in the kept table leave the recent
- * one: on PostgreSQL a batch may commit ids between the two statements, and those stay recent
- * until the next move. Returns how many it moved.
+ * batch's check reads both in one statement). On PostgreSQL the move first waits for the batches
+ * under way and holds new ones back (Dialect.lockMessageIds): a batch whose insert met an id this
+ * move deletes from the recent table would otherwise insert it again, having checked the kept
+ * table before the move's commit. Returns how many it moved.
  */
 export function moveRecentMessageIds(store: Store): Promise<number> {
   return store.transaction(async (tx: Db) => {
+    if (tx.dialect.lockMessageIds) await tx.get(tx.dialect.lockMessageIds);
     // `WHERE true`: SQLite reads an upsert's ON after a bare SELECT as a join's.
     const moved = await tx.run(
       `INSERT INTO message_ids_kept (gateway_id, message_id, received_at)

@@ -53,6 +53,15 @@ export interface Dialect {
    * are serialised, so a plain read.
    */
   readonly recipientsVersion: string;
+  /**
+   * Added (`AND …`) to the WHERE of ingest's gateway lock: PostgreSQL's takes the resend guard's
+   * lock shared until the batch commits, and a move of recent message ids takes it exclusive
+   * (`lockMessageIds`), so a batch never checks the kept ids as they were before a move that
+   * commits while the batch inserts (src/ingest/recentMessageIds.ts). SQLite's transactions are
+   * serialised: `true`, and no lock for the move.
+   */
+  readonly shareMessageIdsLock: string;
+  readonly lockMessageIds: string | null;
 }
 
 /** A database connection that can be closed, and can wake waiting dispatchers. */

@@ -59,6 +59,9 @@ const types: pg.CustomTypesConfig = {
  * const store = new PostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/hearthook' });
  * await migratePostgres(store);
  */
+/** The resend guard's advisory lock (Dialect.shareMessageIdsLock), one per schema like the tables. */
+const MESSAGE_IDS_LOCK = "hashtext('hearthook.message_ids'), hashtext(current_schema())";
+
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   readonly dialect: Dialect = {
@@ -68,6 +71,9 @@ export class PostgresStore implements Store {
     leaseNow: 'COALESCE(CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT), CAST(? AS BIGINT))',
     chainsWrites: true,
     recipientsVersion: 'SELECT recipients_version_locked() AS version',
+    // One evaluation per statement (an uncorrelated subquery), before the first row is read.
+    shareMessageIdsLock: `(SELECT true FROM (SELECT pg_advisory_xact_lock_shared(${MESSAGE_IDS_LOCK})) AS l)`,
+    lockMessageIds: `SELECT pg_advisory_xact_lock(${MESSAGE_IDS_LOCK})`,
   };
   readonly schema: string | undefined;
   /** The pool, for migrations and tests that need a client of their own. */

@@ -57,6 +57,8 @@ export class SqliteStore implements Store {
     leaseNow: 'CAST(? AS INTEGER)',
     chainsWrites: false,
     recipientsVersion: 'SELECT version FROM recipients_version',
+    shareMessageIdsLock: 'true',
+    lockMessageIds: null,
   };
   private readonly conn: Database.Database;
   private readonly statements = new LRUCache<string, Statement>({ max: CACHED_STATEMENTS });

@@ -2,7 +2,11 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MOVE_AFTER_IDS, moveRecentMessageIds, noteRecentIds } from '../../src/ingest/recentMessageIds.js';
 import { forgetOldMessageIds } from '../../src/scheduler/jobs/forgetOldMessageIds.js';
+import type { Db, Store } from '../../src/store/db.js';
+import { openStore } from '../../src/store/openStore.js';
+import { testPostgresUrl } from '../helpers/testDatabase.js';
 import { startTestHearthook, type TestHearthook } from '../helpers/testRuntime.js';
+import { until } from '../helpers/until.js';
 import { addGateway, count, send } from './fixtures.js';
 
 const DAY = 86_400_000;
@@ -82,6 +86,62 @@ describe('the resend guard in two tables (recent ids moved into the kept ones in
     }
     expect(await count(hh.rt, 'ingested_messages')).toBe(5);
   });
+
+  it.runIf(testPostgresUrl())(
+    'on PostgreSQL, refuses a resend whose batch checks the kept ids while a move of its first copy is committing',
+    async () => {
+      await send(hh, { kind: 'heartbeat', messageId: 'x' });
+      // A move on another node, paused after its two statements, before its commit.
+      const other = await openStore(hh.rt.config.database);
+      let release!: () => void;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      let moved!: () => void;
+      const isMoved = new Promise<void>((r) => {
+        moved = r;
+      });
+      const pausing: Store = Object.create(other, {
+        transaction: {
+          value: <T>(fn: (tx: Db) => Promise<T>) =>
+            other.transaction((tx) =>
+              fn(
+                Object.create(tx, {
+                  run: {
+                    value: async (sql: string, params?: readonly unknown[]) => {
+                      const changed = await tx.run(sql, params);
+                      if (sql.startsWith('DELETE FROM message_ids_recent')) {
+                        moved();
+                        await released;
+                      }
+                      return changed;
+                    },
+                  },
+                }),
+              ),
+            ),
+        },
+      });
+      try {
+        const moving = moveRecentMessageIds(pausing);
+        await isMoved;
+        const resend = send(hh, { kind: 'heartbeat', messageId: 'x' });
+        await until(async () => {
+          const waiting = await hh.rt.store.get<{ n: number }>(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND (position('FROM gateways' in query) > 0 OR position('message_ids_recent' in query) > 0)",
+          );
+          return Number(waiting?.n) > 0;
+        }, 'the resend to wait for the move');
+        release();
+        expect(await moving).toBe(1);
+        expect(await resend).toMatchObject({ accepted: 0, duplicates: 1 });
+        expect(await whereIs(hh, 'x')).toEqual(['kept']);
+      } finally {
+        release();
+        await other.close();
+      }
+    },
+  );
 
   it('forgets ids past the retention from both tables, and only those', async () => {
     await send(hh, { kind: 'heartbeat', messageId: 'old-kept' });
