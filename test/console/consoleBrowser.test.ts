@@ -149,6 +149,8 @@ describe('the console in a browser', () => {
       (window as unknown as { stayed: boolean }).stayed = true;
     });
     await page.locator(`#delivery-${deadId}`).getByRole('button', { name: 'Retry' }).click();
+    // What the retry answered stays readable at the top of the page while the row changes.
+    await expect(page.locator('[data-inline-notice]').textContent()).resolves.toContain('Retry queued');
     await page.locator(`#delivery-${deadId}[data-status="delivered"]`).waitFor({ timeout: 20_000 });
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 
@@ -227,6 +229,9 @@ describe('the console in a browser', () => {
     await toggleGateway();
     await expect.poll(() => failing.textContent(), { timeout: 20_000 }).toBe('1');
     await expect.poll(async () => Number(await deadLetters.textContent()), { timeout: 20_000 }).toBe(deadBefore + 1);
+    // Charts are read every 15 s: reloaded, their current minute tells the same as the counters.
+    await op.reload();
+    await chartsDrawn(op);
     await capture(op, 'operator-fleet');
     await op.goto(`${base}/console/operator/webhooks`);
     await expect(op.locator(`[data-trouble="failing"] tr[data-webhook="${partner.webhookId}"]`).count()).resolves.toBe(1);
@@ -258,6 +263,31 @@ describe('the console in a browser', () => {
     await expect(refused.locator('[data-live-refused]').textContent({ timeout: 20_000 })).resolves.toContain('live views open');
     held.abort();
     await refused.close();
+
+    // Tabs left open in the background give their stream's connection back (a browser opens six
+    // per host): with six live fleet tabs hidden, a seventh page of the console still loads and
+    // goes live, and a hidden tab is live again once shown.
+    const setHidden = (tab: Page, hidden: boolean) =>
+      tab.evaluate((hidden) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    const tabs: Page[] = [];
+    for (let i = 0; i < 6; i++) {
+      const tab = await newPage(operatorContext);
+      await tab.goto(`${base}/console/operator`);
+      await tab.waitForSelector('[data-live-state].on', { timeout: 20_000 });
+      await setHidden(tab, true);
+      await tab.waitForSelector('[data-live-state]:not(.on)');
+      tabs.push(tab);
+    }
+    const seventh = await newPage(operatorContext);
+    await seventh.goto(`${base}/console/operator`, { timeout: 10_000 });
+    await seventh.waitForSelector('[data-live-state].on', { timeout: 20_000 });
+    await seventh.close();
+    await setHidden(tabs[0], false);
+    await tabs[0].waitForSelector('[data-live-state].on', { timeout: 20_000 });
+    for (const tab of tabs) await tab.close();
 
     // On a phone.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

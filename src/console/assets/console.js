@@ -38,10 +38,23 @@
       const answer = await res.json().catch(() => ({}));
       button.textContent = res.ok ? 'Queued' : 'Failed';
       button.title = answer.notice ?? answer.title ?? '';
+      // The row is replaced by the live stream within a second: the answer stays readable above.
+      if (button.title) say(button.title, res.ok ? 'ok' : 'error');
     } catch {
       button.disabled = false;
     }
   });
+
+  /** A notice at the top of the page (a live region), replacing the previous one. */
+  const say = (text, kind) => {
+    $('[data-inline-notice]')?.remove();
+    const notice = document.createElement('p');
+    notice.className = `notice notice-${kind}`;
+    notice.setAttribute('role', 'status');
+    notice.dataset.inlineNotice = '';
+    notice.textContent = text;
+    $('#main')?.prepend(notice);
+  };
 
   const setLive = (on) => {
     for (const dot of $$('[data-live-state]')) dot.classList.toggle('on', on);
@@ -58,20 +71,41 @@
     notice.textContent = `Not live: ${problem.title ?? `the server answered ${res.status}`}.`;
     $('#main')?.prepend(notice);
   };
+  /**
+   * A live view's stream, open while its tab is shown. A hidden tab gives its connection back: a
+   * browser keeps six per host over HTTP/1.1 and each open stream holds one, so six tabs left open
+   * would stall every other page of the console. Shown again, the tab reopens it (one refused
+   * before, e.g. while the session had too many open, is tried again then).
+   */
   const stream = (src, handlers) => {
-    const source = new EventSource(src);
-    source.onopen = () => setLive(true);
-    source.onerror = () => {
-      setLive(false);
-      // Refused (e.g. this session has too many live views open), the browser does not retry: say why.
-      if (source.readyState === EventSource.CLOSED) refused(src);
+    let source;
+    const open = () => {
+      $('[data-live-refused]')?.remove();
+      source = new EventSource(src);
+      const opened = source;
+      opened.onopen = () => setLive(true);
+      opened.onerror = () => {
+        setLive(false);
+        // Refused (e.g. this session has too many live views open), the browser does not retry: say why.
+        if (opened.readyState === EventSource.CLOSED) refused(src);
+      };
+      opened.addEventListener('signed-out', () => {
+        opened.close();
+        location.assign('/console/sign-in');
+      });
+      for (const [name, fn] of Object.entries(handlers)) opened.addEventListener(name, (e) => fn(JSON.parse(e.data)));
     };
-    source.addEventListener('signed-out', () => {
-      source.close();
-      location.assign('/console/sign-in');
+    const close = () => {
+      source?.close();
+      source = undefined;
+      setLive(false);
+    };
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) close();
+      else if (!source || source.readyState === EventSource.CLOSED) open();
     });
-    for (const [name, fn] of Object.entries(handlers)) source.addEventListener(name, (e) => fn(JSON.parse(e.data)));
-    addEventListener('pagehide', () => source.close());
+    addEventListener('pagehide', close);
+    if (!document.hidden) open();
   };
 
   // The delivery log: each `row` event replaces its row or adds it on top.
@@ -89,12 +123,39 @@
           old.replaceWith(row);
         } else {
           body.prepend(row);
+          keepNewest(body);
         }
         row.classList.add('flash');
         const empty = $('[data-empty]');
         if (empty) empty.hidden = true;
       },
     });
+  }
+
+  /**
+   * A log left open keeps its newest LIVE_ROWS rows; "Older" then pages on from the last one
+   * kept (the API's cursor: `after` is a row's id), so nothing falls between the two.
+   */
+  const LIVE_ROWS = 200;
+  function keepNewest(body) {
+    const rows = $$('tr', body);
+    if (rows.length <= LIVE_ROWS) return;
+    for (const row of rows.slice(LIVE_ROWS)) row.remove();
+    let older = $('[data-older]');
+    if (!older) {
+      const pager = document.createElement('nav');
+      pager.className = 'pager';
+      pager.setAttribute('aria-label', 'Pages of the log');
+      older = document.createElement('a');
+      older.rel = 'next';
+      older.dataset.older = '';
+      older.textContent = 'Older →';
+      pager.append(older);
+      body.closest('.table-wrap').append(pager);
+    }
+    const next = new URL(location.href);
+    next.searchParams.set('after', rows[LIVE_ROWS - 1].id.replace('delivery-', ''));
+    older.href = next.pathname + next.search;
   }
 
   // Fleet counters.
