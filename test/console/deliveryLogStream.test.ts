@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deliveryIds } from '../../src/api/deliveryIds.js';
 import { listDeliveries } from '../../src/api/partner/deliveryQueries.js';
 import { DeliveryLogStream, TRACKED_ROWS } from '../../src/console/partner/deliveryLogStream.js';
-import { fanOut } from '../../src/fanout/fanOut.js';
 import { seedPartner } from '../helpers/seed.js';
 import { type Harness, startHarness } from '../recovery/harness.js';
 import { ConsoleSession } from './consoleSession.js';
@@ -22,14 +21,7 @@ describe('the delivery log stream', () => {
   });
   afterEach(() => h.close());
 
-  const emit = (n: number) =>
-    h.hh.rt.store.transaction((tx) =>
-      fanOut(
-        tx,
-        h.hh.rt.clock.now(),
-        Array.from({ length: n }, () => ({ type: 'CONNECTIVITY_STATUS' as const, gatewayId: partner.gatewayId, data: { connectivityStatus: 'OFFLINE' } })),
-      ),
-    );
+  const emit = (n: number) => h.emit(partner.gatewayId, n);
   const statuses = (rows: { id: number; status: string }[]) => rows.map((r) => [r.id, r.status]);
 
   it('keeps sending a row of a ?status=dead view after a retry takes it out of the filter, until it is delivered', async () => {
@@ -58,6 +50,21 @@ describe('the delivery log stream', () => {
     h.hh.clock.advance(1000);
     expect(statuses(await log.tick(h.hh.rt.clock.now()))).toEqual([[dead.id, 'delivered']]);
     expect(await log.tick(h.hh.rt.clock.now())).toEqual([]);
+  });
+
+  it('adds no new deliveries to a log whose until has passed, but keeps updating the rows shown', async () => {
+    await emit(2);
+    const shown = (await h.deliveries(partner.webhookId)).map((d) => d.id);
+    h.hh.clock.advance(3_600_000);
+    const log = new DeliveryLogStream(h.hh.rt.store, { companyId: partner.companyId, until: h.hh.rt.clock.now() - 1_800_000, limit: 50 });
+    await log.track();
+    expect((await log.tick(h.hh.rt.clock.now())).map((r) => r.id)).toEqual(shown.sort((a, b) => a - b));
+    await emit(3);
+    h.hh.clock.advance(1000);
+    expect(await log.tick(h.hh.rt.clock.now())).toEqual([]);
+    await h.hh.rt.store.run("UPDATE deliveries SET status = 'dead', updated_at = ? WHERE id = ?", [h.hh.rt.clock.now(), shown[0]]);
+    h.hh.clock.advance(1000);
+    expect((await log.tick(h.hh.rt.clock.now())).map((r) => [r.id, r.status])).toEqual([[shown[0], 'dead']]);
   });
 
   it('keeps sending a row that newer deliveries pushed out of the newest', async () => {

@@ -28,7 +28,8 @@ export interface Harness {
   /** A seeded company with a webhook on the receiver, and `x-api-key` headers for it. */
   partner(opts?: Partial<Parameters<typeof seedPartner>[1]>): Promise<Awaited<ReturnType<typeof seedPartner>> & { headers: Record<string, string> }>;
   /** Writes one CONNECTIVITY_STATUS event for the gateway (a delivery per subscribed webhook). */
-  emit(gatewayId: string): Promise<void>;
+  /** `count` CONNECTIVITY_STATUS events of the gateway (1 unless given), in one transaction at the clock's time. */
+  emit(gatewayId: string, count?: number): Promise<void>;
   deliveries(webhookId: string): Promise<DeliveryRow[]>;
   close(): Promise<void>;
 }
@@ -49,9 +50,13 @@ export async function startHarness(overrides: Partial<Config> = {}): Promise<Har
       const seeded = await seedPartner(hh.rt, { url: receiver.url, ...opts });
       return { ...seeded, headers: partnerHeaders(await createApiKey(hh.app, seeded.companyId)) };
     },
-    async emit(gatewayId) {
+    async emit(gatewayId, count = 1) {
       await hh.rt.store.transaction((tx) =>
-        fanOut(tx, hh.rt.clock.now(), [{ type: 'CONNECTIVITY_STATUS', gatewayId, data: { connectivityStatus: 'OFFLINE' } }]),
+        fanOut(
+          tx,
+          hh.rt.clock.now(),
+          Array.from({ length: count }, () => ({ type: 'CONNECTIVITY_STATUS' as const, gatewayId, data: { connectivityStatus: 'OFFLINE' } })),
+        ),
       );
     },
     deliveries(webhookId) {

@@ -22,6 +22,7 @@ interface LogQuery {
   gatewayId?: string;
   webhookId?: string;
   since?: string;
+  until?: string;
   after?: string;
 }
 
@@ -35,6 +36,7 @@ const logQuerySchema = {
     gatewayId: { type: 'string', pattern: '^[0-9]{0,20}$' },
     webhookId: { type: 'string', maxLength: 100 },
     since: { type: 'string', maxLength: 40, description: 'UTC, e.g. 2026-06-01T12:00' },
+    until: { type: 'string', maxLength: 40, description: 'UTC, e.g. 2026-06-01T13:00: the deliveries created before it' },
     after: { type: 'string', maxLength: 100, description: "the API's cursor: the deliveries older than this one (the Older link)" },
   },
 };
@@ -54,25 +56,29 @@ function filterOf(request: FastifyRequest<{ Querystring: LogQuery }>, ids: Deliv
   if (q.webhookId && !webhooks.some((w) => w.id === q.webhookId)) throw badRequest('/querystring/webhookId', `"${q.webhookId}" is not one of your webhooks`);
   const before = q.after ? ids.decode(q.after) : undefined;
   if (q.after && before === undefined) throw badRequest('/querystring/after', 'is not a cursor this log gave out (follow its Older link)');
+  const since = q.since ? timeOf(q.since, 'since') : undefined;
+  const until = q.until ? timeOf(q.until, 'until') : undefined;
+  if (since !== undefined && until !== undefined && since > until) throw badRequest('/querystring/until', `"${q.until}" is before since (${q.since})`);
   return {
     companyId: companyOf(request),
     status: q.status || undefined,
     eventType: q.eventType || undefined,
     gatewayId: q.gatewayId || undefined,
     webhookId: q.webhookId || undefined,
-    since: q.since ? sinceOf(q.since) : undefined,
+    since,
+    until,
     before,
     limit: PAGE_ROWS,
   };
 }
 
-/** A `since` as the form's datetime-local sends it (UTC, minutes or seconds), in ms. */
-function sinceOf(text: string): number {
+/** A `since` or `until` as the form's datetime-local sends it (UTC, minutes or seconds), in ms. */
+function timeOf(text: string, field: 'since' | 'until'): number {
   const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z?$/.test(text) ? (text.endsWith('Z') ? text : `${text}Z`) : '';
   const ms = Date.parse(iso);
   // Date.parse rolls 2026-02-30 over into March: only a time that prints back as written is one.
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, iso.length - 1) !== iso.slice(0, -1)) {
-    throw badRequest('/querystring/since', `"${text}" is not a date and time (UTC), e.g. 2026-06-01T12:00`);
+    throw badRequest(`/querystring/${field}`, `"${text}" is not a date and time (UTC), e.g. 2026-06-01T12:00`);
   }
   return ms;
 }
@@ -107,7 +113,7 @@ const idParams = { params: { type: 'object', properties: { id: { type: 'string',
 export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStreams): void {
   app.get<{ Querystring: LogQuery }>(
     '/deliveries',
-    consoleSchema('showConsoleDeliveries', 'The delivery log, newest first, filtered by status, event type, gateway, webhook and time, paged with after (the Older link); 400 naming a filter that cannot be one', { querystring: logQuerySchema }, [400, 404]),
+    consoleSchema('showConsoleDeliveries', 'The delivery log, newest first, filtered by status, event type, gateway, webhook and time (since, until), paged with after (the Older link); 400 naming a filter that cannot be one', { querystring: logQuerySchema }, [400, 404]),
     async (request, reply) => {
       const [webhooks, ids] = await Promise.all([listWebhooks(rt.store, companyOf(request)), deliveryIds(rt.store)]);
       const filter = filterOf(request, ids, webhooks);
