@@ -32,9 +32,10 @@ export class EventStream {
     if (!this.ended) this.raw.write(text);
   }
 
-  /** Runs `fn` once when the stream ends, however it ends. */
+  /** Runs `fn` once when the stream ends, however it ends (at once if it has ended already). */
   onEnd(fn: () => void): void {
-    this.onEnds.push(fn);
+    if (this.ended) fn();
+    else this.onEnds.push(fn);
   }
 
   end(): void {
@@ -73,6 +74,9 @@ export class EventStreams {
     const stream = new EventStream(reply.raw, (s) => this.open.delete(s));
     this.open.add(stream);
     request.raw.on('close', () => stream.end());
+    // A client that left while the request was being checked (the session read from the
+    // database, say) closed before the listener above: its stream would stay open, and count, for ever.
+    if (request.raw.destroyed || !reply.raw.socket || reply.raw.socket.destroyed) stream.end();
     return stream;
   }
 
