@@ -12,6 +12,8 @@ import { currentMajor, listVersions } from '../../src/versions/registry.js';
 import { capture, launchChromium, watchErrors, widerThanViewport } from './browser.js';
 import { seedFleetSamples, seedHistory } from './history.js';
 import pino from 'pino';
+import { deliveryIds } from '../../src/api/deliveryIds.js';
+import { fanOut } from '../../src/fanout/fanOut.js';
 
 /**
  * The console in a real browser (Debian's chromium through playwright-core) against a real
@@ -311,4 +313,41 @@ describe('the console in a browser', () => {
 
     expect(errors).toEqual([]);
   }, 600_000);
+
+  it('keeps a log left open to its newest 200 rows, and Older pages on from the last one kept', async () => {
+    receiver.reply = () => ({ status: 200, body: 'ok' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage(context);
+    await signIn(page, apiKey);
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
+    await page.waitForSelector('[data-live-state].on');
+    const rows = page.locator('tbody tr[id^="delivery-"]');
+    const ids = await deliveryIds(hh.rt.store);
+    /** The webhook's deliveries, newest first, as the console names them. */
+    const newest = async () =>
+      (await hh.rt.store.all<{ id: number }>('SELECT id FROM deliveries WHERE webhook_id = ? ORDER BY id DESC', [partner.webhookId])).map((d) => `delivery-${ids.encode(d.id)}`);
+    // In batches of 40: a tick sends the filter's newest 50, so each batch arrives whole.
+    for (let batch = 0; batch < 6; batch++) {
+      await hh.rt.store.transaction((tx) =>
+        fanOut(
+          tx,
+          hh.rt.clock.now(),
+          Array.from({ length: 40 }, () => ({ type: 'CONNECTIVITY_STATUS' as const, gatewayId: partner.gatewayId, data: { connectivityStatus: 'OFFLINE' } })),
+        ),
+      );
+      const expected = (await newest()).slice(0, 200);
+      await expect.poll(() => rows.first().getAttribute('id'), { timeout: 20_000 }).toBe(expected[0]);
+      await expect.poll(() => rows.count()).toBe(expected.length);
+    }
+    const all = await newest();
+    expect(all.length).toBeGreaterThan(240);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.id))).toEqual(all.slice(0, 200));
+    // Older continues after the 200th row kept, keeping the filter; nothing falls between.
+    await page.getByRole('link', { name: 'Older →' }).click();
+    await page.waitForURL((url) => url.searchParams.get('after') === all[199].replace('delivery-', ''));
+    expect(new URL(page.url()).searchParams.get('webhookId')).toBe(partner.webhookId);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.id))).toEqual(all.slice(200, 250));
+    await context.close();
+    expect(errors).toEqual([]);
+  }, 120_000);
 });
