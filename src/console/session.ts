@@ -35,15 +35,38 @@ export function cookieHeader(rt: Runtime, name: string, value: string, maxAgeSec
   return `${name}=${encodeURIComponent(value)}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-/** Opens a session in the database and answers its cookie. */
+/**
+ * The admin token this node runs with, as an operator session stores it: an operator session
+ * ends when the node's admin token is no longer the one it was opened with (migration 025).
+ * Computed once per runtime (the token and the master key do not change while it runs).
+ */
+const adminTokenTags = new WeakMap<Runtime, string>();
+function adminTokenTag(rt: Runtime): string {
+  let tag = adminTokenTags.get(rt);
+  if (tag === undefined) {
+    tag = rt.encrypter.fingerprint('console operator session', rt.adminTokenHash);
+    adminTokenTags.set(rt, tag);
+  }
+  return tag;
+}
+
+/** Opens a session in the database and answers its cookie: a partner's (its key's) or, without a company, the operator's. */
 export async function openSession(rt: Runtime, reply: FastifyReply, who: { companyId?: string; apiKeyId?: string }): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const now = rt.clock.now();
   // Expired sessions go when someone signs in: through the expiry index, a handful of rows.
   await rt.store.run('DELETE FROM console_sessions WHERE expires_at <= ?', [now]);
   await rt.store.run(
-    'INSERT INTO console_sessions (token_hash, company_id, api_key_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [sha256(token), who.companyId ?? null, who.apiKeyId ?? null, randomBytes(24).toString('base64url'), now, now + SESSION_MS],
+    'INSERT INTO console_sessions (token_hash, company_id, api_key_id, admin_token_tag, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [
+      sha256(token),
+      who.companyId ?? null,
+      who.apiKeyId ?? null,
+      who.companyId === undefined ? adminTokenTag(rt) : null,
+      randomBytes(24).toString('base64url'),
+      now,
+      now + SESSION_MS,
+    ],
   );
   reply.header('set-cookie', cookieHeader(rt, SESSION_COOKIE, token, SESSION_MS / 1000));
 }
@@ -51,7 +74,9 @@ export async function openSession(rt: Runtime, reply: FastifyReply, who: { compa
 /**
  * The session of a request, read from the database on every request (so a sign-out on any node
  * ends it everywhere at once), or undefined. A partner session ends with the key it was opened
- * with: revoked or expired, the key no longer opens anything.
+ * with: revoked or expired, the key no longer opens anything. An operator session ends with the
+ * admin token it was opened with: on a node started with another HEARTHOOK_ADMIN_TOKEN it opens
+ * nothing (pages go to the sign-in form, live views end at their next tick).
  */
 export async function loadSession(rt: Runtime, request: FastifyRequest): Promise<ConsoleSession | undefined> {
   const token = readCookie(request, SESSION_COOKIE);
@@ -62,15 +87,19 @@ export async function loadSession(rt: Runtime, request: FastifyRequest): Promise
     company_id: string | null;
     name: string | null;
     csrf_token: string;
+    admin_token_tag: string | null;
     key_ok: number | null;
   }>(
-    `SELECT s.token_hash, s.company_id, c.name, s.csrf_token,
+    `SELECT s.token_hash, s.company_id, c.name, s.csrf_token, s.admin_token_tag,
             (SELECT 1 FROM api_keys k WHERE k.id = s.api_key_id AND k.company_id = s.company_id AND k.expires_at > ?) AS key_ok
        FROM console_sessions s LEFT JOIN companies c ON c.id = s.company_id
       WHERE s.token_hash = ? AND s.expires_at > ?`,
     [now, sha256(token), now],
   );
-  if (!row || (row.company_id !== null && row.key_ok === null)) return undefined;
+  if (!row) return undefined;
+  const credentialHolds =
+    row.company_id !== null ? row.key_ok !== null : row.admin_token_tag !== null && secretsEqual(row.admin_token_tag, adminTokenTag(rt));
+  if (!credentialHolds) return undefined;
   return { tokenHash: row.token_hash, companyId: row.company_id ?? undefined, companyName: row.name ?? undefined, csrfToken: row.csrf_token };
 }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** sha256 hex, for API keys and tokens stored only as hashes. */
 export function sha256(text: string): string {
@@ -44,5 +44,15 @@ export class Encrypter {
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * A keyed hash of `text` for one `purpose` (HMAC-SHA256 under a key derived from the master
+   * key for that purpose, hex): stored where a plain hash of a perhaps guessable secret could be
+   * tried offline by whoever reads the database. It changes when the master key is rotated.
+   */
+  fingerprint(purpose: string, text: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `hearthook ${purpose}`, 32));
+    return createHmac('sha256', key).update(text).digest('hex');
   }
 }

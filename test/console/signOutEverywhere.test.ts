@@ -1,57 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import type { Runtime } from '../../src/runtime.js';
-import { createRuntime } from '../../src/server/createRuntime.js';
 import { seedPartner } from '../helpers/seed.js';
-import { dropTestSchema, newTestSchema, testPostgresUrl } from '../helpers/testDatabase.js';
+import { sharedDatabase } from '../helpers/sharedDatabase.js';
 import { admin, ADMIN_TOKEN } from '../helpers/testRuntime.js';
 import { ConsoleSession } from './consoleSession.js';
 
-interface Node {
-  rt: Runtime;
-  app: FastifyInstance;
-}
-
-/** Two Hearthook API nodes on one database: a PostgreSQL schema, or one SQLite file. */
+/** Two Hearthook API nodes on one database. */
 async function twoNodes(allowHttp: boolean) {
-  const postgres = testPostgresUrl();
-  const schema = postgres ? newTestSchema(postgres) : undefined;
-  const dir = postgres ? undefined : mkdtempSync(join(tmpdir(), 'hearthook-console-'));
-  const config = loadConfig(
-    {},
-    {
-      database: schema?.database ?? join(dir!, 'hearthook.db'),
-      adminToken: ADMIN_TOKEN,
-      ingestToken: 'hhi_test',
-      masterKey: Buffer.alloc(32, 7).toString('base64'),
-      allowHttp,
-      logLevel: 'silent',
-    },
-  );
-  const nodes: Node[] = [];
-  for (let i = 0; i < 2; i++) {
-    const { rt } = await createRuntime(config, { log: pino({ level: 'silent' }) });
-    const app = await buildApp(rt);
-    await app.ready();
-    nodes.push({ rt, app });
-  }
-  return {
-    nodes,
-    async close() {
-      for (const node of nodes) {
-        await node.app.close();
-        await node.rt.store.close();
-      }
-      if (postgres && schema) await dropTestSchema(postgres, schema.schema);
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const database = sharedDatabase({ allowHttp });
+  return { nodes: [await database.node(), await database.node()], close: database.close };
 }
 
 describe('console sessions live in the database', () => {
