@@ -127,6 +127,16 @@ export const attemptSchema = {
     durationMs: { type: 'integer' },
     responseBody: nullable({ type: 'string' }),
     error: nullable({ type: 'string' }),
+    url: {
+      ...nullable({ type: 'string' }),
+      description:
+        'the URL this attempt was sent to, as it was then, the API key in its query shown as `[redacted]`; null when no request was made ' +
+        '(the event or webhook was gone, its secrets could not be read, the worker was lost) or the attempt predates recording it',
+    },
+    apiKeyHeader: {
+      ...nullable({ type: 'string' }),
+      description: 'the header that carried the API key in this attempt (lower case); null when the key went in the query, or url is null',
+    },
   },
 } as const;
 

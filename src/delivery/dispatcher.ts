@@ -4,6 +4,7 @@ import { recordAutoUpgrades } from '../versions/autoUpgrade.js';
 import { effectiveMajor } from '../versions/registry.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
+import { attemptTarget } from './attemptTarget.js';
 import { buildRequest, type WebhookRequest } from './buildRequest.js';
 import { isSuccess } from './classifyOutcome.js';
 import type { DispatchHooks } from './dispatchHooks.js';
@@ -278,7 +279,7 @@ export class Dispatcher {
       if (openUntil !== null) {
         this.rt.log.warn({ webhookId: delivery.webhook_id, until: new Date(openUntil).toISOString() }, 'endpoint circuit opened after repeated failures');
       }
-      this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major });
+      this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major, sentTo: attemptTarget(target) });
       this.wake.signal();
     });
   }

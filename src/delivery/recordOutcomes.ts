@@ -1,4 +1,5 @@
 import type { Db } from '../store/db.js';
+import type { AttemptTarget } from './attemptTarget.js';
 import type { AttemptResult as ObservedResult, DeliveryOutcome } from '../util/observer.js';
 import { type AttemptResult, classifyOutcome } from './classifyOutcome.js';
 import type { PostResult } from './endpointClient.js';
@@ -18,6 +19,8 @@ export type Outcome =
       result: AttemptResult;
       /** The API major the body was rendered in (none when nothing was sent). */
       major?: number;
+      /** Where the request went, secrets out (none when nothing was sent): the attempt row keeps it. */
+      sentTo?: AttemptTarget;
     }
   | {
       delivery: ClaimedDelivery;
@@ -96,6 +99,7 @@ export function recordOutcomes(db: Db, batch: readonly Outcome[], now: number, s
         durationMs: sent?.durationMs ?? 0,
         responseBody: sent?.body ?? null,
         error: sent ? sent.error : verdict.error,
+        sentTo: outcome.sentTo,
       });
       const last = attempts[attempts.length - 1];
       const ended: DeliveryOutcome = verdict.delivered ? 'delivered' : verdict.next === null ? 'dead' : 'failed';
@@ -150,6 +154,7 @@ async function recordDelivered(db: Db, delivered: readonly Delivered[], now: num
       durationMs: sent.durationMs,
       responseBody: sent.body,
       error: sent.error,
+      sentTo: 'sentTo' in outcome ? outcome.sentTo : undefined,
     }),
   );
   const applied = new Set(await completeAndLogDeliveries(db, done, now));

@@ -119,8 +119,9 @@ describe('partner deliveries', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id: newest.id, status: 'failed', lastStatusCode: 500, attemptCount: 2 });
     expect(res.json().attempts).toEqual([
-      { attemptedAt: new Date(t).toISOString(), statusCode: null, durationMs: 12, responseBody: null, error: 'connect ECONNREFUSED' },
-      { attemptedAt: new Date(t + 1000).toISOString(), statusCode: 503, durationMs: 12, responseBody: 'busy', error: null },
+      // Rows written without a target (as before migration 026): url and apiKeyHeader null.
+      { attemptedAt: new Date(t).toISOString(), statusCode: null, durationMs: 12, responseBody: null, error: 'connect ECONNREFUSED', url: null, apiKeyHeader: null },
+      { attemptedAt: new Date(t + 1000).toISOString(), statusCode: 503, durationMs: 12, responseBody: 'busy', error: null, url: null, apiKeyHeader: null },
     ]);
     // A delivery has one shape in the list and in the detail: the count and the attempts alike.
     const [listed] = (await list('?limit=1')).json<{ data: Array<Record<string, unknown>> }>().data;

@@ -33,14 +33,16 @@ describe('a serve process whose dispatcher runs on its own thread (SQLite file)'
     const gatewayId = '400000001';
     await call(server.url, 'POST', '/v1/admin/gateways', admin, { gatewayId, type: 'K40', timezone: 'Europe/Berlin' });
     await call(server.url, 'POST', `/v1/admin/gateways/${gatewayId}/contracts`, admin, { companyId: company.id, consent: 'ERROR_NOTIFICATIONS' });
+    const webhookIds: string[] = [];
     for (const receiver of [good, bad]) {
-      await call(server.url, 'POST', '/v1/webhooks', { 'x-api-key': apiKey }, {
+      const webhook = await call<{ id: string }>(server.url, 'POST', '/v1/webhooks', { 'x-api-key': apiKey }, {
         url: receiver.url,
         apiKeyName: 'x-api-key',
         apiKeyLocation: 'HEADER',
         apiKey: 'receiver-key',
         eventTypes: ['CONNECTIVITY_STATUS'],
       });
+      webhookIds.push(webhook.id);
     }
     const events = 6;
     for (let i = 0; i < events; i++) {
@@ -61,5 +63,16 @@ describe('a serve process whose dispatcher runs on its own thread (SQLite file)'
     await until(() => server.output.includes('"msg":"delivery failed"'), 'the failure log line');
     expect(server.output.match(/"msg":"delivery failed"/g)).toHaveLength(1);
     expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+
+    // The attempts the thread wrote (one transaction path, one all-successes path) record where they went.
+    for (const [i, receiver] of [good, bad].entries()) {
+      const { data } = await call<{ data: Array<{ attempts: Array<{ url: string; apiKeyHeader: string }> }> }>(
+        server.url,
+        'GET',
+        `/v1/webhooks/${webhookIds[i]}/deliveries`,
+        { 'x-api-key': apiKey },
+      );
+      expect(data.flatMap((d) => d.attempts.map((a) => [a.url, a.apiKeyHeader]))).toEqual(Array(events).fill([receiver.url, 'x-api-key']));
+    }
   }, 90_000);
 });

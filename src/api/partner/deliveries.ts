@@ -42,7 +42,15 @@ export function deliveryJson(row: DeliveryRow, ids: DeliveryIds, attempts: reado
 }
 
 function attemptJson(a: AttemptRow) {
-  return { attemptedAt: iso(a.attempted_at), statusCode: a.status_code, durationMs: a.duration_ms, responseBody: a.response_body, error: a.error };
+  return {
+    attemptedAt: iso(a.attempted_at),
+    statusCode: a.status_code,
+    durationMs: a.duration_ms,
+    responseBody: a.response_body,
+    error: a.error,
+    url: a.url,
+    apiKeyHeader: a.api_key_header,
+  };
 }
 
 /** The deliveries as the API shows them, with their attempts (one query for all of them). */

@@ -31,6 +31,11 @@ export interface AttemptRow {
   duration_ms: number;
   response_body: string | null;
   error: string | null;
+  /** Where it went, secrets out (migration 026, attemptTarget.ts); null when no request was made or before 026. */
+  url: string | null;
+  api_key_header: string | null;
+  /** JSON array: the languages its body was rendered with. */
+  languages: string | null;
 }
 
 export interface DeliveryFilter {
@@ -145,7 +150,7 @@ export async function listAttemptsOf(db: Db, deliveryIds: readonly number[]): Pr
   const byDelivery = new Map<number, AttemptRow[]>(deliveryIds.map((id) => [id, []]));
   if (deliveryIds.length === 0) return byDelivery;
   const rows = await db.all<AttemptRow>(
-    `SELECT delivery_id, attempted_at, status_code, duration_ms, response_body, error FROM delivery_attempts
+    `SELECT delivery_id, attempted_at, status_code, duration_ms, response_body, error, url, api_key_header, languages FROM delivery_attempts
       WHERE delivery_id IN (${deliveryIds.map(() => '?').join(', ')}) ORDER BY delivery_id, attempted_at, id`,
     [...deliveryIds],
   );

@@ -14,7 +14,7 @@ import type { LiveStreams } from '../live.js';
 import { formatTime, renderPartial, sendPage } from '../render.js';
 import { consoleSchema } from '../routeSchema.js';
 import { DeliveryLogStream } from './deliveryLogStream.js';
-import { sentRequest } from './sentRequest.js';
+import { requestAsSent } from './requestAsSent.js';
 
 interface LogQuery {
   status?: string;
@@ -214,9 +214,8 @@ async function deliveryPageData(rt: Runtime, request: FastifyRequest, idText: st
   ]);
   const event = events.get(delivery.event_id);
   const major = delivery.api_version ?? webhook.api_version;
-  const sent = event
-    ? sentRequest(event, webhook, JSON.parse(company?.languages ?? '["en"]'), delivery.sequence, major, rt.config.apiVersions)
-    : undefined;
+  const languages: string[] = JSON.parse(company?.languages ?? '["en"]');
+  const sent = event ? requestAsSent(event, attempts, webhook, languages, delivery.sequence, major, rt.config.apiVersions) : undefined;
   return {
     title: `Delivery ${idText}`,
     nav: 'deliveries',

@@ -19,9 +19,11 @@ export type LoggedCompletion = Completion & Omit<AttemptRecord, 'deliveryId' | '
 export async function completeAndLogDeliveries(db: Db, done: readonly LoggedCompletion[], now: number): Promise<number[]> {
   const rows = await db.all<{ id: number }>(
     `WITH sent AS (
-       SELECT id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]),
-                            CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
-         AS s(id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error)
+       SELECT id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error, url, api_key_header, languages
+         FROM unnest(CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]),
+                     CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]),
+                     CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]))
+         AS s(id, claim_token, status_code, major, attempted_at, duration_ms, response_body, error, url, api_key_header, languages)
      ), done AS (
        UPDATE deliveries d
           SET status = 'delivered', lease_until = NULL, last_status_code = s.status_code, last_error = NULL,
@@ -30,8 +32,8 @@ export async function completeAndLogDeliveries(db: Db, done: readonly LoggedComp
         WHERE d.id = s.id AND d.status = 'delivering' AND d.claim_token = s.claim_token
     RETURNING d.id, d.webhook_id
      ), logged AS (
-       INSERT INTO delivery_attempts (delivery_id, claim_token, attempted_at, status_code, duration_ms, response_body, error)
-       SELECT s.id, s.claim_token, s.attempted_at, s.status_code, s.duration_ms, s.response_body, s.error
+       INSERT INTO delivery_attempts (delivery_id, claim_token, attempted_at, status_code, duration_ms, response_body, error, url, api_key_header, languages)
+       SELECT s.id, s.claim_token, s.attempted_at, s.status_code, s.duration_ms, s.response_body, s.error, s.url, s.api_key_header, s.languages
          FROM sent s JOIN done ON done.id = s.id
         ORDER BY s.id
      ), healthy AS (
@@ -48,6 +50,9 @@ export async function completeAndLogDeliveries(db: Db, done: readonly LoggedComp
       done.map((c) => c.durationMs),
       done.map((c) => storable(c.responseBody)),
       done.map((c) => storable(c.error)),
+      done.map((c) => c.sentTo?.url ?? null),
+      done.map((c) => c.sentTo?.apiKeyHeader ?? null),
+      done.map((c) => c.sentTo?.languages ?? null),
       now,
     ],
   );

@@ -1,5 +1,6 @@
 import type { Db } from '../../store/db.js';
 import { valuesList } from '../../store/valuesList.js';
+import type { AttemptTarget } from '../attemptTarget.js';
 
 export interface AttemptRecord {
   deliveryId: number;
@@ -10,6 +11,8 @@ export interface AttemptRecord {
   durationMs: number;
   responseBody: string | null;
   error: string | null;
+  /** Where the request went, secrets out (attemptTarget.ts); none when no request was made. */
+  sentTo?: AttemptTarget;
 }
 
 const ROWS_PER_STATEMENT = 100;
@@ -19,9 +22,20 @@ export async function recordAttempts(db: Db, attempts: readonly AttemptRecord[])
   for (let i = 0; i < attempts.length; i += ROWS_PER_STATEMENT) {
     const chunk = attempts.slice(i, i + ROWS_PER_STATEMENT);
     await db.run(
-      `INSERT INTO delivery_attempts (delivery_id, claim_token, attempted_at, status_code, duration_ms, response_body, error)
-       VALUES ${valuesList('(?, ?, ?, ?, ?, ?, ?)', chunk.length)}`,
-      chunk.flatMap((a) => [a.deliveryId, a.claimToken, a.attemptedAt, a.statusCode, a.durationMs, storable(a.responseBody), storable(a.error)]),
+      `INSERT INTO delivery_attempts (delivery_id, claim_token, attempted_at, status_code, duration_ms, response_body, error, url, api_key_header, languages)
+       VALUES ${valuesList('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', chunk.length)}`,
+      chunk.flatMap((a) => [
+        a.deliveryId,
+        a.claimToken,
+        a.attemptedAt,
+        a.statusCode,
+        a.durationMs,
+        storable(a.responseBody),
+        storable(a.error),
+        a.sentTo?.url ?? null,
+        a.sentTo?.apiKeyHeader ?? null,
+        a.sentTo?.languages ?? null,
+      ]),
     );
   }
 }
