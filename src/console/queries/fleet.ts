@@ -7,7 +7,7 @@
  */
 import { EVENT_TYPES } from '../../domain/eventTypes.js';
 import { CONNECTIVITY_KEY, REPORTED_ONLINE } from '../../rules/connectivity.js';
-import { cachedQueueCount, countQueued } from '../../metrics/queueStats.js';
+import { cachedQueueCount, countQueued, oldestDueAgeMs } from '../../metrics/queueStats.js';
 import type { Db } from '../../store/db.js';
 import type { Clock } from '../../util/clock.js';
 import { type FleetSamples, fleetSamples } from './fleetSamples.js';
@@ -18,7 +18,7 @@ export interface FleetCounters {
   gatewaysOffline: number;
   /** Deliveries waiting to be sent (due now or later). */
   queueDepth: number;
-  /** How long the oldest due delivery has waited (ms); 0 when none is due. */
+  /** How long the oldest delivery a dispatcher would claim now has waited (ms); 0 when none is due (`oldestDueAgeMs`). */
   oldestDueAgeMs: number;
   /** Enabled webhooks whose endpoint has failed since its last success (their circuits open and close). */
   failingEndpoints: number;
@@ -44,11 +44,11 @@ const n = (v: number | string | null | undefined) => Number(v ?? 0);
  * @example const c = await fleetCounters(rt.store, Date.now(), () => cachedQueueCount(rt.store, Date.now()));
  */
 export async function fleetCounters(db: Db, now: number, queued: () => Promise<number> = () => countQueued(db)): Promise<FleetCounters> {
-  const [gateways, online, queue, due, failing, circuits, dead] = await Promise.all([
+  const [gateways, online, queue, oldestDueAge, failing, circuits, dead] = await Promise.all([
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateways'),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM gateway_state WHERE key = ? AND value = ?', [CONNECTIVITY_KEY, REPORTED_ONLINE]),
     queued(),
-    db.get<{ t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE next_attempt_at IS NOT NULL'),
+    oldestDueAgeMs(db, now),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE enabled = 1 AND failing_since IS NOT NULL'),
     db.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE enabled = 1 AND circuit_open_until > ?', [now]),
     db.all<{ company_id: string; name: string; dead: number | string }>(
@@ -58,12 +58,11 @@ export async function fleetCounters(db: Db, now: number, queued: () => Promise<n
         GROUP BY w.company_id, c.name ORDER BY dead DESC, c.name`,
     ),
   ]);
-  const oldest = due?.t === null || due?.t === undefined ? null : Number(due.t);
   return {
     gatewaysOnline: n(online?.n),
     gatewaysOffline: n(gateways?.n) - n(online?.n),
     queueDepth: queue,
-    oldestDueAgeMs: oldest !== null && oldest <= now ? now - oldest : 0,
+    oldestDueAgeMs: oldestDueAge,
     failingEndpoints: n(failing?.n),
     openCircuits: n(circuits?.n),
     deadTotal: dead.reduce((a, r) => a + n(r.dead), 0),
