@@ -73,6 +73,8 @@ export async function buildApp(rt: Runtime): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // A person opening the server's address lands on the console (a 404 was the first thing a new user met: issue 14).
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console', 302));
 
   await app.register(adminRoutes(rt), { prefix: '/v1/admin' });
   await app.register(versionRoutes(rt), { prefix: '/v1' });
