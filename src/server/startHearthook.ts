@@ -93,7 +93,9 @@ export async function startHearthook(
     scheduler.start();
     rt.observer.roles.set('scheduler', { running: () => scheduler.started });
   }
-  if (running.url) rt.log.info({ url: running.url, database: describeDatabase(config.database), roles }, 'Hearthook is listening');
+  // The roles that run, not those asked for: ingest-mqtt is asked for by default and runs only with a broker.
+  const started = roles.filter((role) => role !== 'ingest-mqtt' || running.mqtt);
+  if (running.url) rt.log.info({ url: running.url, database: describeDatabase(config.database), roles: started }, 'Hearthook is listening');
   running.stop = async () => {
     await running.app?.close();
     await running.mqtt?.stop();

@@ -46,6 +46,8 @@ describe('the log format of hearthook serve', () => {
     const entry = JSON.parse(line);
     expect(entry).toMatchObject({ level: 30, service: 'hearthook', msg: 'Hearthook is listening' });
     expect(entry.time).toBe(new Date(entry.time).toISOString());
+    // The roles that run: ingest-mqtt is not started without HEARTHOOK_MQTT_URL (audit 3 of issue 14).
+    expect(entry.roles).toEqual(['api', 'worker', 'scheduler']);
   });
 
   it('writes readable lines (pino-pretty) when stdout is a terminal', async () => {
