@@ -45,6 +45,11 @@ export interface PageData {
   nav?: string;
   /** A one-off message above the page (after an action). */
   notice?: { kind: 'ok' | 'error'; text: string };
+  /**
+   * The page's own (GET) address when it answers a form's POST: console.js puts it in the address
+   * bar, so a reload does not send the form again and the address opens the page later.
+   */
+  pageUrl?: string;
   [key: string]: unknown;
 }
 

@@ -65,6 +65,52 @@ export async function capture(page: Page, name: string): Promise<void> {
     await expectAccessible(page, `${name} (${colorScheme})`);
   }
   await page.emulateMedia({ colorScheme: 'light' });
+  expect(await layoutFaults(page), `layout of ${name}`).toEqual([]);
+}
+
+/**
+ * What axe does not see of a page's layout, for the failure message (empty when none): a table
+ * header cell not over its column (its left edge and width are its first row's cell's, in a table
+ * laid out as one), a time wrapped inside itself, a filter control out of line with the others
+ * (on a row of filters as wide as a desktop's). Tables whose header is hidden (stacked on a phone)
+ * have no columns to check.
+ */
+export function layoutFaults(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const faults: string[] = [];
+    const label = (el: Element) => (el.textContent ?? '').trim().slice(0, 30);
+    for (const table of document.querySelectorAll('table')) {
+      const heads = [...table.querySelectorAll('thead tr:first-child th')];
+      const cells = [...table.querySelectorAll('tbody tr:first-child td')];
+      if (heads.length === 0 || cells.length === 0 || !(heads[0] as HTMLElement).offsetParent) continue;
+      heads.forEach((th, i) => {
+        const cell = cells[i];
+        if (!cell || !(cell as HTMLElement).offsetParent) return;
+        const h = th.getBoundingClientRect();
+        const c = cell.getBoundingClientRect();
+        if (Math.abs(h.left - c.left) > 1 || Math.abs(h.width - c.width) > 1) {
+          faults.push(`header "${label(th)}" at x=${Math.round(h.left)} w=${Math.round(h.width)}, its column at x=${Math.round(c.left)} w=${Math.round(c.width)}`);
+        }
+      });
+    }
+    for (const time of document.querySelectorAll('td time')) {
+      if (time.getClientRects().length > 1) faults.push(`time "${label(time)}" wraps`);
+    }
+    if (window.innerWidth >= 1000) {
+      for (const filters of document.querySelectorAll('.filters')) {
+        const controls = [...filters.querySelectorAll('label > input, label > select')].map((el) => [el, el.getBoundingClientRect()] as const);
+        // Those on the first one's line (the row of filters wraps) share its top and bottom.
+        const [first] = controls;
+        for (const [el, box] of controls) {
+          const sameLine = box.top < first[1].bottom && first[1].top < box.bottom;
+          if (sameLine && (Math.abs(box.bottom - first[1].bottom) > 1 || Math.abs(box.top - first[1].top) > 1)) {
+            faults.push(`filter "${label(el.parentElement!)}" at y=${Math.round(box.top)}..${Math.round(box.bottom)}, "${label(first[0].parentElement!)}" at y=${Math.round(first[1].top)}..${Math.round(first[1].bottom)}`);
+          }
+        }
+      }
+    }
+    return faults;
+  });
 }
 
 /**

@@ -90,6 +90,8 @@ describe('console actions', () => {
     expect(sent.body).toContain('data-test-payload');
     expect(sent.body).toContain('<option selected>DATA_POINT</option>');
     expect(sent.body).toContain(`<option value="${majors[0]}" selected>`);
+    // The page's own address, which console.js puts in the address bar: a reload does not send again.
+    expect(sent.body).toContain(`data-page-url="/console/webhooks/${partner.webhookId}"`);
   });
 
   it("says what the webhooks list's attempt counts are", async () => {

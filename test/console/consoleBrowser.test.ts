@@ -56,6 +56,12 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/console\/(webhooks|operator)$/);
   };
+  /** Opens a page, screenshots and checks it (capture), and checks it does not scroll sideways. */
+  const visit = async (page: Page, name: string, path: string) => {
+    await page.goto(`${base}${path}`);
+    await capture(page, name);
+    expect(await widerThanViewport(page)).toEqual([]);
+  };
   const chartsDrawn = (page: Page) => page.waitForFunction(() => [...document.querySelectorAll('[data-chart]')].every((f) => f.querySelector('.uplot')));
 
   beforeAll(async () => {
@@ -112,6 +118,8 @@ describe('the console in a browser', () => {
     // The whole log (with the seeded hour of another webhook), then the walked webhook's.
     await page.goto(`${base}/console/deliveries`);
     await page.waitForSelector('[data-live-state].on');
+    // Live in words too (a live region), not only as the green dot.
+    await expect(page.locator('[data-live-state][role="status"]').textContent()).resolves.toBe('Live');
     await capture(page, 'partner-deliveries-all');
     // A delivery appears live in the log, then its attempts on its own page.
     await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}`);
@@ -185,6 +193,13 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Send test' }).click();
     await expect(page.locator('[data-test-payload]').textContent()).resolves.toContain('CONNECTIVITY_STATUS');
     await capture(page, 'partner-test-sent');
+    // The answer's address is the webhook's page, not the POST-only action: a reload sends nothing.
+    await page.waitForURL(`${base}/console/webhooks/${partner.webhookId}`);
+    const sentBeforeReload = receiver.received.length;
+    await page.reload();
+    await page.getByRole('button', { name: 'Send test' }).waitFor();
+    expect(await page.locator('[data-test-payload]').count()).toBe(0);
+    expect(receiver.received.length).toBe(sentBeforeReload);
 
     // Upgrade after seeing one event in both majors side by side (when an older major is still supported).
     const pinned = (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!;
@@ -192,24 +207,25 @@ describe('the console in a browser', () => {
       await page.getByRole('link', { name: `Upgrade to v${latestMajor}…` }).click();
       await expect.poll(() => page.locator('pre.code').count()).toBe(2);
       await capture(page, 'partner-upgrade');
+      // Its two versions scroll sideways on a small phone: each can take the keyboard's focus.
+      await page.setViewportSize({ width: 360, height: 780 });
+      await capture(page, 'phone-upgrade');
+      expect(await widerThanViewport(page)).toEqual([]);
+      await page.setViewportSize({ width: 1280, height: 860 });
       await page.getByRole('button', { name: `Upgrade to v${latestMajor}` }).click();
       await expect(page.locator('.notice').textContent()).resolves.toContain(`API version ${latestMajor}`);
       await expect.poll(async () => (await hh.rt.store.get<{ api_version: number }>('SELECT api_version FROM webhooks WHERE id = ?', [partner.webhookId]))!.api_version).toBe(latestMajor);
     }
 
-    for (const [name, path] of [
-      ['partner-contracts', '/console/contracts'],
-      ['partner-catalog', '/console/catalog'],
-    ] as const) {
-      await page.goto(`${base}${path}`);
-      await capture(page, name);
-    }
+    await visit(page, 'partner-contracts', '/console/contracts');
+    await visit(page, 'partner-catalog', '/console/catalog');
 
     // The operator: fleet counters and the failing webhook move as the endpoint fails again.
     const operatorContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const op = await newPage(operatorContext);
     await signIn(op, ADMIN_TOKEN);
     await op.waitForSelector('[data-live-state].on');
+    await expect(op.locator('[data-live-state][role="status"]').textContent()).resolves.toBe('Live');
     await chartsDrawn(op);
     // The counters' last hour: the scheduler's once-a-minute sample (taken at start) and the live
     // counters for the current minute, drawn beside the rates (deliveries by outcome, dead too).
@@ -300,9 +316,16 @@ describe('the console in a browser', () => {
     await mobile.goto(`${base}/console/deliveries`);
     await capture(mobile, 'phone-deliveries');
     expect(await widerThanViewport(mobile)).toEqual([]);
-    await mobile.goto(`${base}/console/deliveries/${firstId}`);
-    await capture(mobile, 'phone-delivery');
-    expect(await widerThanViewport(mobile)).toEqual([]);
+    // The log's rows stack on a phone: a failed or dead row's Retry is on screen, no sideways scroll.
+    const retryOnPhone = (await mobile.getByRole('button', { name: 'Retry' }).first().boundingBox())!;
+    expect(retryOnPhone.x).toBeGreaterThanOrEqual(0);
+    expect(retryOnPhone.x + retryOnPhone.width).toBeLessThanOrEqual(390);
+    // A small phone from here: the body as sent and the contracts' tags scroll sideways in their
+    // boxes, which take the keyboard's focus (axe: scrollable-region-focusable).
+    await mobile.setViewportSize({ width: 360, height: 780 });
+    await visit(mobile, 'phone-delivery', `/console/deliveries/${firstId}`);
+    await visit(mobile, 'phone-contracts', '/console/contracts');
+    await visit(mobile, 'phone-catalog', '/console/catalog');
 
     // Signing out ends the session: the next page is the sign-in form.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -311,6 +334,7 @@ describe('the console in a browser', () => {
     await page.goto(`${base}/console/webhooks`);
     await page.waitForURL(/\/console\/sign-in$/);
 
+    for (const context of [partnerContext, operatorContext, phone]) await context.close();
     expect(errors).toEqual([]);
   }, 600_000);
 
@@ -347,6 +371,52 @@ describe('the console in a browser', () => {
     await page.waitForURL((url) => url.searchParams.get('after') === all[199].replace('delivery-', ''));
     expect(new URL(page.url()).searchParams.get('webhookId')).toBe(partner.webhookId);
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.id))).toEqual(all.slice(200, 250));
+    await context.close();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('says when a live view lost its connection, in words a screen reader announces, and when it is live again', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    // Not watched for errors: the browser logs its refused reconnection attempts.
+    const page = await context.newPage();
+    await signIn(page, apiKey);
+    await page.goto(`${base}/console/deliveries`);
+    const state = page.locator('[data-live-state][role="status"]');
+    await expect.poll(() => state.textContent(), { timeout: 20_000 }).toBe('Live');
+    // The server drops every connection (as when it restarts), and refuses the stream until let.
+    const live = '**/console/deliveries/live**';
+    await page.route(live, (route) => route.abort('connectionrefused'));
+    hh.app!.server.closeAllConnections();
+    await expect.poll(() => state.textContent(), { timeout: 20_000 }).toBe('Reconnecting…');
+    expect(await state.isVisible()).toBe(true);
+    await page.unroute(live);
+    await expect.poll(() => state.textContent(), { timeout: 20_000 }).toBe('Live');
+    await context.close();
+  }, 120_000);
+
+  it('puts a row that starts matching a filtered live log where the log\'s order (newest first) puts it, not on top', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await newPage(context);
+    await signIn(page, apiKey);
+    await page.goto(`${base}/console/deliveries?webhookId=${partner.webhookId}&status=dead`);
+    await page.waitForSelector('[data-live-state].on');
+    const ids = await deliveryIds(hh.rt.store);
+    const [newer, older] = await hh.rt.store.all<{ id: number }>(
+      "SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'delivered' ORDER BY id DESC LIMIT 2",
+      [partner.webhookId],
+    );
+    const die = (id: number) => hh.rt.store.run("UPDATE deliveries SET status = 'dead', updated_at = ? WHERE id = ?", [hh.rt.clock.now(), id]);
+    const shown = () => page.locator('tbody tr[id^="delivery-"]').evaluateAll((trs) => trs.map((tr) => tr.id));
+    const dead = async () =>
+      (await hh.rt.store.all<{ id: number }>("SELECT id FROM deliveries WHERE webhook_id = ? AND status = 'dead' ORDER BY id DESC", [partner.webhookId]))
+        .slice(0, 50)
+        .map((d) => `delivery-${ids.encode(d.id)}`);
+    // The newer one dies first, then the older one: the older goes below it.
+    await die(newer.id);
+    await expect.poll(shown, { timeout: 20_000 }).toContain(`delivery-${ids.encode(newer.id)}`);
+    await die(older.id);
+    await expect.poll(shown, { timeout: 20_000 }).toContain(`delivery-${ids.encode(older.id)}`);
+    expect(await shown()).toEqual(await dead());
     await context.close();
     expect(errors).toEqual([]);
   }, 120_000);

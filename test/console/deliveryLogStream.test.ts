@@ -107,6 +107,25 @@ describe('the delivery log stream', () => {
     expect(deadRows.map((r) => Number(r.id))).toEqual([own[1], own[3]]);
   });
 
+  it("names, for a row that starts matching the filter, the filter's next older row (where the page puts it), not an internal id", async () => {
+    await emit(4);
+    const [d1, d2, d3, d4] = (await h.deliveries(partner.webhookId)).map((d) => Number(d.id)).sort((a, b) => a - b);
+    const dead = (id: number) => h.hh.rt.store.run("UPDATE deliveries SET status = 'dead', updated_at = ? WHERE id = ?", [h.hh.rt.clock.now(), id]);
+    await dead(d1);
+    await dead(d4);
+    const log = new DeliveryLogStream(h.hh.rt.store, { companyId: partner.companyId, status: 'dead', limit: 50 });
+    await log.track();
+    await log.tick(h.hh.rt.clock.now());
+    // d2 dies after d4 did: it belongs between d4 and d1.
+    await dead(d2);
+    h.hh.clock.advance(1000);
+    expect((await log.tick(h.hh.rt.clock.now())).map((r) => Number(r.id))).toEqual([d2]);
+    expect(log.olderNeighbour(d2)).toBe(d1);
+    expect(log.olderNeighbour(d4)).toBe(d2);
+    expect(log.olderNeighbour(d1)).toBeUndefined();
+    expect(log.olderNeighbour(d3)).toBeUndefined();
+  });
+
   it(`remembers at most ${TRACKED_ROWS} rows, always the newest among them`, async () => {
     const log = new DeliveryLogStream(h.hh.rt.store, { companyId: partner.companyId, limit: 50 });
     for (let i = 0; i < 8; i++) {

@@ -56,8 +56,21 @@
     $('#main')?.prepend(notice);
   };
 
-  const setLive = (on) => {
-    for (const dot of $$('[data-live-state]')) dot.classList.toggle('on', on);
+  // A page that answered a form's POST carries the page's own address: put it in the address bar,
+  // so a reload shows the page again instead of repeating the action (a second test event, a
+  // recover run twice), and the address can be opened again later.
+  const answered = $('[data-page-url]');
+  if (answered && location.pathname + location.search !== answered.dataset.pageUrl) history.replaceState(null, '', answered.dataset.pageUrl);
+
+  /** The live state beside a live page's title, in words (a live region) and as the dot. */
+  const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', paused: 'Paused', off: 'Not live' };
+  const setLive = (state) => {
+    for (const el of $$('[data-live-state]')) {
+      el.classList.toggle('on', state === 'live');
+      el.dataset.liveState = state;
+      const text = $('[data-live-text]', el);
+      if (text && text.textContent !== LIVE_TEXT[state]) text.textContent = LIVE_TEXT[state];
+    }
   };
   const refused = async (src) => {
     const asked = new AbortController();
@@ -81,13 +94,16 @@
     let source;
     const open = () => {
       $('[data-live-refused]')?.remove();
+      setLive('connecting');
       source = new EventSource(src);
       const opened = source;
-      opened.onopen = () => setLive(true);
+      opened.onopen = () => setLive('live');
       opened.onerror = () => {
-        setLive(false);
+        // The connection dropped (the server restarting, the network gone): the browser retries.
+        if (opened.readyState === EventSource.CONNECTING) return setLive('reconnecting');
+        setLive('off');
         // Refused (e.g. this session has too many live views open), the browser does not retry: say why.
-        if (opened.readyState === EventSource.CLOSED) refused(src);
+        refused(src);
       };
       opened.addEventListener('signed-out', () => {
         opened.close();
@@ -98,7 +114,7 @@
     const close = () => {
       source?.close();
       source = undefined;
-      setLive(false);
+      setLive('paused');
     };
     document.addEventListener('visibilitychange', () => {
       if (document.hidden) close();
@@ -108,12 +124,26 @@
     if (!document.hidden) open();
   };
 
-  // The delivery log: each `row` event replaces its row or adds it on top.
+  /**
+   * Where a row not shown yet goes in a log ordered newest first: above the row the server lists
+   * just below it (`below`), else above the first row made before it. Older than every row shown,
+   * it belongs to the Older pages when there are some (not added), else at the end.
+   */
+  const placeRow = (body, row, { below, createdAt }) => {
+    const listedBelow = below && document.getElementById(`delivery-${below}`);
+    const next = listedBelow?.parentElement === body ? listedBelow : $$('tr[data-created]', body).find((tr) => Number(tr.dataset.created) < createdAt);
+    if (next) next.before(row);
+    else if ($('[data-older]')) return false;
+    else body.append(row);
+    return true;
+  };
+
+  // The delivery log: each `row` event replaces its row or adds it where it belongs.
   const table = $('[data-live-table]');
   if (table) {
     const body = $('tbody', table);
     stream(table.dataset.src, {
-      row: ({ id, html }) => {
+      row: ({ id, html, ...place }) => {
         const t = document.createElement('template');
         t.innerHTML = html.trim();
         const row = t.content.firstElementChild;
@@ -122,7 +152,7 @@
           if (old.outerHTML === row.outerHTML) return;
           old.replaceWith(row);
         } else {
-          body.prepend(row);
+          if (!placeRow(body, row, place)) return;
           keepNewest(body);
         }
         row.classList.add('flash');

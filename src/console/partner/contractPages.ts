@@ -41,7 +41,7 @@ export function contractPages(app: FastifyInstance, rt: Runtime): void {
       const { gatewayId, action } = request.params;
       await applyContractAction(rt, gatewayId, companyOf(request), action === 'accept' ? 'ACCEPT' : 'REJECT', `console:${companyOf(request)}`);
       const text = `Contract with gateway ${gatewayId} ${action === 'accept' ? 'accepted' : 'rejected'}.`;
-      return sendPage(reply, 'partner/contracts', await page(request, { kind: 'ok', text }));
+      return sendPage(reply, 'partner/contracts', { ...(await page(request, { kind: 'ok', text })), pageUrl: '/console/contracts' });
     },
   );
 }

@@ -29,6 +29,8 @@ export class DeliveryLogStream {
   /** Delivery id → the version last sent ('' when tracked but not sent yet), least recently sent or listed first. */
   private readonly sent = new Map<number, string>();
   private previousTick = Number.NEGATIVE_INFINITY;
+  /** Each row of the latest tick's listing → the next older row of that listing (newest first). */
+  private readonly below = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
@@ -51,6 +53,8 @@ export class DeliveryLogStream {
   async tick(now: number): Promise<DeliveryRow[]> {
     const newest = await listDeliveries(this.db, this.filter);
     const listed = new Set(newest.map((row) => row.id));
+    this.below.clear();
+    for (let i = 0; i + 1 < newest.length; i++) this.below.set(newest[i].id, newest[i + 1].id);
     const others = [...this.sent.keys()].filter((id) => !listed.has(id));
     const changed = await listOwnDeliveriesChanged(this.db, this.filter.companyId, others, this.previousTick - CLOCK_SLACK_MS);
     this.previousTick = now;
@@ -71,6 +75,17 @@ export class DeliveryLogStream {
       this.sent.delete(id);
     }
     return toSend.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * Where a row goes on the page: the id of the row listed just below it by the latest tick (the
+   * filter's next older one), or undefined when it was the last listed or not listed at all (a
+   * tracked row that left the filter). The page's order is descending ids, which the public ids
+   * (encrypted, deliveryIds.ts) do not show: naming the neighbour places a row without exposing
+   * the store's key, so an older delivery that starts matching the filter goes where it belongs.
+   */
+  olderNeighbour(id: number): number | undefined {
+    return this.below.get(id);
   }
 
   /** How many rows are tracked (at most TRACKED_ROWS). */

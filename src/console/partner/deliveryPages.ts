@@ -158,7 +158,12 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
       live.open(rt, request, reply, LIVE_TICK_MS, async () => {
         const now = rt.clock.now();
         const rows = await log.tick(now);
-        return rows.map((d) => ({ event: 'row', data: { id: ids.encode(d.id), status: d.status, html: rowHtml(d, ids, csrf, now, names) } }));
+        // Placed by the page (console.js): before its listed neighbour, else by when it was made.
+        return rows.map((d) => {
+          const below = log.olderNeighbour(d.id);
+          const place = { below: below === undefined ? undefined : ids.encode(below), createdAt: Number(d.created_at) };
+          return { event: 'row', data: { id: ids.encode(d.id), status: d.status, ...place, html: rowHtml(d, ids, csrf, now, names) } };
+        });
       });
     },
   );
@@ -182,7 +187,8 @@ export function deliveryPages(app: FastifyInstance, rt: Runtime, live: LiveStrea
       }
       const text = await retryNotice(rt, id, companyId);
       if (wantsJson(request)) return { notice: text };
-      return sendPage(reply, 'partner/delivery', { ...(await deliveryPageData(rt, request, request.params.id)), notice: { kind: 'ok', text } });
+      const pageUrl = `/console/deliveries/${encodeURIComponent(request.params.id)}`;
+      return sendPage(reply, 'partner/delivery', { ...(await deliveryPageData(rt, request, request.params.id)), notice: { kind: 'ok', text }, pageUrl });
     },
   );
 }

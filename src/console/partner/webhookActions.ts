@@ -46,7 +46,12 @@ export function webhookActions(app: FastifyInstance, rt: Runtime): void {
   const sender = new TestSender(rt);
   app.addHook('onClose', () => sender.close());
   const answer = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, extra: Record<string, unknown>, status = 200) =>
-    sendPage(reply, 'partner/webhook', { ...(await webhookPageData(rt, request, request.params.id)), ...extra }, status);
+    sendPage(
+      reply,
+      'partner/webhook',
+      { ...(await webhookPageData(rt, request, request.params.id)), pageUrl: `/console/webhooks/${encodeURIComponent(request.params.id)}`, ...extra },
+      status,
+    );
 
   for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
     app.post<{ Params: { id: string } }>(
