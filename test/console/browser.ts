@@ -72,7 +72,7 @@ export async function capture(page: Page, name: string): Promise<void> {
  * What axe does not see of a page's layout, for the failure message (empty when none): a table
  * header cell not over its column (its left edge and width are its first row's cell's, in a table
  * laid out as one), a time wrapped inside itself, a filter control out of line with the others
- * (on a row of filters as wide as a desktop's). Tables whose header is hidden (stacked on a phone)
+ * (on a row of filters as wide as a desktop's), a table wider than its box on a desktop. Tables whose header is hidden (stacked on a phone)
  * have no columns to check.
  */
 export function layoutFaults(page: Page): Promise<string[]> {
@@ -97,6 +97,10 @@ export function layoutFaults(page: Page): Promise<string[]> {
       if (time.getClientRects().length > 1) faults.push(`time "${label(time)}" wraps`);
     }
     if (window.innerWidth >= 1000) {
+      // On a desktop a table fits its card: a column past the edge (a row's Retry) is out of sight.
+      for (const wrap of document.querySelectorAll('.table-wrap')) {
+        if (wrap.scrollWidth > wrap.clientWidth + 1) faults.push(`table "${label(wrap.querySelector('th') ?? wrap)}" is ${wrap.scrollWidth}px wide in a ${wrap.clientWidth}px box`);
+      }
       for (const filters of document.querySelectorAll('.filters')) {
         const controls = [...filters.querySelectorAll('label > input, label > select')].map((el) => [el, el.getBoundingClientRect()] as const);
         // Those on the first one's line (the row of filters wraps) share its top and bottom.

@@ -38,6 +38,18 @@ describe('the delivery log pages', () => {
     expect(second.body).toContain(`data-src="/console/deliveries/live?status=pending&amp;webhookId=${partner.webhookId}&amp;after=${all[49]}"`);
   });
 
+  it("shows a row's last answer once: an error that only repeats the status code is left out", async () => {
+    await h.emit(partner.gatewayId, 2);
+    const ids = await deliveryIds(h.hh.rt.store);
+    const [a, b] = (await h.deliveries(partner.webhookId)).map((d) => d.id);
+    await h.hh.rt.store.run("UPDATE deliveries SET status = 'dead', last_status_code = 503, last_error = 'HTTP 503' WHERE id = ?", [a]);
+    await h.hh.rt.store.run("UPDATE deliveries SET status = 'dead', last_status_code = NULL, last_error = 'connect ECONNREFUSED' WHERE id = ?", [b]);
+    const page = await session.get('/console/deliveries');
+    const row = (id: number) => new RegExp(`<tr id="delivery-${ids.encode(id)}"[\\s\\S]*?</tr>`).exec(page.body)?.[0] ?? '';
+    expect(row(a)).toMatch(/<td class="narrow-hide log-answer">503<\/td>/);
+    expect(row(b)).toContain('<span class="muted small" title="connect ECONNREFUSED">connect ECONNREFUSED</span>');
+  });
+
   const emit = (n: number) => h.emit(partner.gatewayId, n);
   const HOUR = 3_600_000;
 
