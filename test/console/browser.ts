@@ -72,8 +72,8 @@ export async function capture(page: Page, name: string): Promise<void> {
  * What axe does not see of a page's layout, for the failure message (empty when none): a table
  * header cell not over its column (its left edge and width are its first row's cell's, in a table
  * laid out as one), a time wrapped inside itself, a filter control out of line with the others
- * (on a row of filters as wide as a desktop's), a table wider than its box on a desktop. Tables whose header is hidden (stacked on a phone)
- * have no columns to check.
+ * (on a row of filters as wide as a desktop's), a table wider than its box on a desktop. Tables
+ * whose header is hidden (stacked on a phone) have no columns to check.
  */
 export function layoutFaults(page: Page): Promise<string[]> {
   return page.evaluate(() => {
