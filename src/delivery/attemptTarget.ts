@@ -45,10 +45,9 @@ export function attemptTarget(target: Target): AttemptTarget {
 function redactedQuery(url: URL, name: string): string {
   const placed = new URL(url);
   placed.searchParams.set(name, REDACTED);
-  const encoded = new URLSearchParams({ [name]: REDACTED }).toString(); // name=%5Bredacted%5D
-  const text = placed.toString();
-  const at = text.search(new RegExp(`[?&]${escapeRegExp(encoded)}(?=&|#|$)`));
-  return at < 0 ? text : `${text.slice(0, at + 1)}${encoded.slice(0, -'%5Bredacted%5D'.length)}${REDACTED}${text.slice(at + 1 + encoded.length)}`;
+  const pair = new URLSearchParams({ [name]: REDACTED }).toString(); // name=%5Bredacted%5D
+  const key = pair.slice(0, pair.indexOf('=') + 1);
+  return placed.toString().replace(new RegExp(`(?<=[?&])${escapeRegExp(pair)}(?=&|#|$)`), () => `${key}${REDACTED}`);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,3 +1,4 @@
+import { FIRST_DUE_OF_WEBHOOK } from '../delivery/queue/hasDueWork.js';
 import type { Db } from '../store/db.js';
 
 /**
@@ -67,10 +68,9 @@ export function cachedQueueCount(db: Db, now: number): Promise<number> {
  * One probe of the due index finds the oldest due delivery; when its webhook is enabled (or gone:
  * the claim takes that row to dead-letter it), that is the answer. Only when a disabled webhook's
  * delivery is oldest does it look further, at the first entry of each enabled webhook's run in the
- * (webhook_id, next_attempt_at) index (the probe `hasDueWork` makes, written the same way for the
- * same reason: PostgreSQL keeps that plan whatever its statistics), which costs one probe per
- * enabled webhook, not per disabled delivery: walking the due index past the disabled webhook's
- * rows instead cost 7-15 ms on SQLite and 13-16 ms on PostgreSQL with 50,000 of them. Measured on the
+ * (webhook_id, next_attempt_at) index (`FIRST_DUE_OF_WEBHOOK`, the probe `hasDueWork` makes:
+ * PostgreSQL keeps that plan whatever its statistics), which costs one probe per enabled webhook,
+ * not per disabled delivery: walking the due index past the disabled webhook's rows instead cost 7-15 ms on SQLite and 13-16 ms on PostgreSQL with 50,000 of them. Measured on the
  * 2-core machine with 100,000 queued, median of 21 (SQLite / PostgreSQL 15):
  *
  * | 100,000 queued | SQLite | PostgreSQL |
@@ -94,12 +94,7 @@ export async function oldestDueAgeMs(db: Db, now: number): Promise<number> {
   if (!oldest || Number(oldest.due) > now) return 0;
   if (oldest.enabled === null || Number(oldest.enabled) !== 0) return now - Number(oldest.due);
   const claimable = await db.get<{ due: number | string | null }>(
-    `SELECT MIN(first_due) AS due
-       FROM (SELECT (SELECT d.next_attempt_at FROM deliveries d
-                      WHERE d.webhook_id >= w.id AND d.webhook_id <= w.id AND d.next_attempt_at IS NOT NULL
-                      ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1) AS first_due
-               FROM webhooks w
-              WHERE w.enabled = 1) firsts`,
+    `SELECT MIN(first_due) AS due FROM (SELECT ${FIRST_DUE_OF_WEBHOOK} AS first_due FROM webhooks w WHERE w.enabled = 1) firsts`,
   );
   const due = claimable?.due === null || claimable?.due === undefined ? null : Number(claimable.due);
   return due !== null && due <= now ? now - due : 0;

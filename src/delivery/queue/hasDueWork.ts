@@ -17,13 +17,19 @@ import type { Db } from '../../store/db.js';
  * range on webhook_id (one value, written as a range so the planner keeps it in the order) and
  * ORDER BY webhook_id, next_attempt_at can only be served in order by the composite index.
  */
+/**
+ * The earliest `next_attempt_at` of the webhook `w` (a row of `webhooks w` in the outer query):
+ * the first entry of its run in the (webhook_id, next_attempt_at) index, written as below for
+ * the planner's sake. `oldestDueAgeMs` (metrics) asks it of every enabled webhook too.
+ */
+export const FIRST_DUE_OF_WEBHOOK = `(SELECT d.next_attempt_at FROM deliveries d
+    WHERE d.webhook_id >= w.id AND d.webhook_id <= w.id AND d.next_attempt_at IS NOT NULL
+    ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1)`;
+
 export async function hasDueWork(db: Db, now: number, skipWebhooks: readonly string[]): Promise<boolean> {
   const row = await db.get(
     `SELECT 1 AS due FROM webhooks w
-      WHERE w.enabled = 1 AND w.id NOT IN (${db.dialect.jsonTextList})
-        AND (SELECT d.next_attempt_at FROM deliveries d
-              WHERE d.webhook_id >= w.id AND d.webhook_id <= w.id AND d.next_attempt_at IS NOT NULL
-              ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1) <= ?
+      WHERE w.enabled = 1 AND w.id NOT IN (${db.dialect.jsonTextList}) AND ${FIRST_DUE_OF_WEBHOOK} <= ?
       LIMIT 1`,
     [JSON.stringify(skipWebhooks), now],
   );
