@@ -4,7 +4,7 @@ import { recordAutoUpgrades } from '../versions/autoUpgrade.js';
 import { effectiveMajor } from '../versions/registry.js';
 import type { StoredEvent } from '../versions/renderEvent.js';
 import { AddressPolicy } from './addressPolicy.js';
-import { attemptTarget } from './attemptTarget.js';
+import { type AttemptTarget, attemptTarget } from './attemptTarget.js';
 import { buildRequest, type WebhookRequest } from './buildRequest.js';
 import { isSuccess } from './classifyOutcome.js';
 import type { DispatchHooks } from './dispatchHooks.js';
@@ -263,11 +263,14 @@ export class Dispatcher {
     const attemptedAt = this.rt.clock.now();
     let request: WebhookRequest;
     let major: number;
+    let sentTo: AttemptTarget;
     try {
       // Each attempt renders the webhook's effective major now, retries too (registry.ts says why).
       major = effectiveMajor(target.apiVersion, attemptedAt, this.rt.config.apiVersions);
       this.hooks.render?.(delivery);
       request = buildRequest(event, target, delivery.sequence, major, attemptedAt, this.rt.config.apiVersions);
+      // Here, not after the POST: a throw there would leave the outcome unrecorded and the promise rejected.
+      sentTo = attemptTarget(target);
     } catch (err) {
       this.health.cancel(delivery.webhook_id, attemptedAt);
       this.outcomes.push({ delivery, attemptedAt, result: { unsendable: `configuration error: ${messageOf(err)}`, broken: true } });
@@ -279,7 +282,7 @@ export class Dispatcher {
       if (openUntil !== null) {
         this.rt.log.warn({ webhookId: delivery.webhook_id, until: new Date(openUntil).toISOString() }, 'endpoint circuit opened after repeated failures');
       }
-      this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major, sentTo: attemptTarget(target) });
+      this.outcomes.push({ delivery, attemptedAt, result: { sent: result }, major, sentTo });
       this.wake.signal();
     });
   }
